@@ -1,0 +1,33 @@
+"""Helpers for the autoencoder anomaly-detection course kit.
+
+The notebooks in ``notebooks/`` tell the story; the logic lives here, one job
+per module:
+
+- ``params``: checks notebook parameters and builds the run configuration
+- ``paths``: where the kit lives and where a run writes
+- ``reproducibility``: seeds, determinism, thread count, quiet TensorFlow
+- ``datasets``: the dataset registry (one entry per dataset)
+- ``preprocessing``: scalers fitted on training data only
+- ``architectures``: the autoencoder architecture registry
+- ``training``: compiling, fitting with early stopping, reconstruction errors
+- ``thresholds``: ways to turn anomaly scores into a yes/no decision
+- ``metrics``: honest evaluation of the anomaly class
+- ``baselines``: classical detectors trained in the same run
+- ``pitfalls``: the seed documents' mistakes, reproduced next to honest figures
+- ``runstate``: passing results from one notebook to the next
+- ``plots``: the figures the notebooks show
+- ``summary``: the instructor's metrics table
+- ``runner``: executes every notebook for every dataset with papermill
+
+Importing ``helpers`` is cheap: TensorFlow is imported only by the modules
+that need it, and nothing is downloaded at import time.
+"""
+import os as _os
+
+# TensorFlow reads these when it is first imported; setting them here keeps its
+# C++ start-up chatter out of the notebooks whichever kernel a student uses.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+_os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+_os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+__version__ = "0.1.0"

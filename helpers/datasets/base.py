@@ -1,0 +1,97 @@
+"""What every dataset hands to the notebooks: the raw table and an honest split."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+
+@dataclass
+class RawData:
+    """A dataset as loaded: features, labels (1 = anomaly) and where it came from."""
+
+    X: np.ndarray
+    y: np.ndarray
+    feature_names: list[str]
+    source: str
+
+    def frame(self) -> pd.DataFrame:
+        df = pd.DataFrame(self.X, columns=self.feature_names)
+        df["is_anomaly"] = self.y.astype(int)
+        return df
+
+
+@dataclass
+class Split:
+    """The four sets every notebook works with.
+
+    - ``X_train``: normal rows only; the autoencoders and baselines learn from it.
+    - ``X_val``/``y_val``: held-out normal rows plus anomalies that no model trains
+      on; thresholds and model choices are made here.
+    - ``X_test``/``y_test``: touched once, in the report.
+    - ``train_anomaly_share``: the anomaly share of the labelled training part,
+      the prior a threshold may assume without looking at the test set.
+    """
+
+    X_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    train_anomaly_share: float
+    info: dict = field(default_factory=dict)
+
+    @property
+    def X_val_normal(self) -> np.ndarray:
+        return self.X_val[self.y_val == 0]
+
+    def counts(self) -> pd.DataFrame:
+        """Rows and anomalies per set, as a table."""
+        rows = {
+            "train (normal only)": (len(self.X_train), 0),
+            "validation": (len(self.y_val), int(self.y_val.sum())),
+            "test": (len(self.y_test), int(self.y_test.sum())),
+        }
+        df = pd.DataFrame(rows, index=["rows", "anomalies"]).T
+        df["anomaly share"] = (df["anomalies"] / df["rows"]).round(4)
+        return df
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "X_train": self.X_train, "X_val": self.X_val, "y_val": self.y_val,
+            "X_test": self.X_test, "y_test": self.y_test,
+            "train_anomaly_share": np.array(self.train_anomaly_share),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays, info: dict | None = None) -> "Split":
+        return cls(
+            arrays["X_train"], arrays["X_val"], arrays["y_val"], arrays["X_test"],
+            arrays["y_test"], float(arrays["train_anomaly_share"]), info or {},
+        )
+
+
+def split_tabular(raw: RawData, seed: int, test_size: float = 0.2, test_seed: int = 42,
+                  val_size: float = 0.2) -> Split:
+    """Split rows that have no order in time.
+
+    1. ``test_size`` of all rows become the test set (``test_seed`` fixed, so that
+       every run is scored on the same test rows).
+    2. From the remaining training part, ``val_size`` of the normal rows are held
+       out; they and *all* the training part's anomalies form the validation set.
+    3. The rest, normal rows only, is what the models train on.
+    """
+    X_tr, X_test, y_tr, y_test = train_test_split(
+        raw.X, raw.y, test_size=test_size, random_state=test_seed)
+    normal, anomalous = X_tr[y_tr == 0], X_tr[y_tr == 1]
+    X_train, X_val_normal = train_test_split(normal, test_size=val_size, random_state=seed)
+    X_val = np.concatenate([X_val_normal, anomalous])
+    y_val = np.concatenate([np.zeros(len(X_val_normal), int), np.ones(len(anomalous), int)])
+    return Split(
+        X_train=X_train, X_val=X_val, y_val=y_val, X_test=X_test, y_test=y_test.astype(int),
+        train_anomaly_share=float(y_tr.mean()),
+        info={"source": raw.source, "training part rows": len(y_tr),
+              "training part anomalies": int(y_tr.sum())},
+    )

@@ -1,0 +1,74 @@
+"""``make data``: fetch the optional larger datasets into ``data/``.
+
+The default run never needs this: every dataset's default data is generated or
+ships inside a pinned package. A dataset that can use larger real data lists its
+files in its module's ``DOWNLOADS`` (url, file name, sha256); this command fetches
+them into ``data/<dataset>/``, verifies each checksum, and says clearly when the
+machine is offline.
+"""
+from __future__ import annotations
+
+import hashlib
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from . import datasets, paths
+
+
+class ChecksumError(RuntimeError):
+    pass
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def fetch(url: str, target: Path, expected_sha256: str, timeout: float = 30) -> Path:
+    """Download ``url`` to ``target`` unless a verified copy is already there."""
+    if target.exists() and sha256(target) == expected_sha256:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.part")
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp, open(tmp, "wb") as out:
+            while chunk := resp.read(1 << 20):
+                out.write(chunk)
+    except (urllib.error.URLError, TimeoutError, OSError) as err:
+        tmp.unlink(missing_ok=True)
+        raise ConnectionError(f"could not download {url} ({err}); this machine seems to be "
+                              "offline. The default data needs no download.") from err
+    got = sha256(tmp)
+    if got != expected_sha256:
+        tmp.unlink(missing_ok=True)
+        raise ChecksumError(f"{target.name}: checksum {got} does not match the expected "
+                            f"{expected_sha256}; the file was not kept")
+    tmp.replace(target)
+    return target
+
+
+def main() -> int:
+    failed = False
+    for name in datasets.names():
+        downloads = getattr(datasets.spec(name).module, "DOWNLOADS", ())
+        if not downloads:
+            print(f"{name}: nothing to download (its data is generated or ships with a package)")
+            continue
+        for url, filename, digest in downloads:
+            target = paths.data_dir() / name / filename
+            try:
+                fetch(url, target, digest)
+                print(f"{name}: {paths.show(target)} ok (sha256 verified)")
+            except (ConnectionError, ChecksumError) as err:
+                print(f"{name}: {err}", file=sys.stderr)
+                failed = True
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Checking notebook parameters.
+
+Every notebook starts with a papermill ``parameters`` cell; the cell after it
+calls :func:`configure`, which stops with a clear message if a value is wrong,
+before any data is loaded or any model is trained.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from . import paths
+
+
+class ParameterError(ValueError):
+    """A notebook parameter has a value the kit cannot use."""
+
+
+def check_choice(name: str, value, valid: Iterable[str]):
+    valid = list(valid)
+    if value not in valid:
+        raise ParameterError(
+            f"{name}={value!r} is not valid; choose one of: {', '.join(map(repr, valid))}"
+        )
+    return value
+
+
+def check_choices(name: str, values, valid: Iterable[str]) -> list[str]:
+    """A list of names (a comma-separated string is accepted too), each one valid."""
+    valid = list(valid)
+    if isinstance(values, str):
+        values = [v.strip() for v in values.split(",") if v.strip()]
+    if not isinstance(values, (list, tuple)) or not values:
+        raise ParameterError(
+            f"{name}={values!r} must name at least one of: {', '.join(map(repr, valid))}"
+        )
+    for v in values:
+        check_choice(name, v, valid)
+    return list(dict.fromkeys(values))
+
+
+def check_int(name: str, value, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ParameterError(f"{name}={value!r} must be a whole number >= {minimum}")
+    return value
+
+
+def check_fraction(name: str, value, low: float = 0.0, high: float = 1.0) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low < value < high:
+        raise ParameterError(f"{name}={value!r} must be a number between {low} and {high} (exclusive)")
+    return float(value)
+
+
+def check_bool(name: str, value) -> bool:
+    if not isinstance(value, bool):
+        raise ParameterError(f"{name}={value!r} must be True or False")
+    return value
+
+
+@dataclass
+class RunConfig:
+    """Everything a notebook needs to know about the run it belongs to."""
+
+    dataset: str
+    seed: int
+    epochs: int
+    quick: bool
+    models: list[str]
+    threshold: str
+    threads: int
+    run_dir: Path = field(repr=False)
+
+    def describe(self) -> dict:
+        d = asdict(self)
+        d["run_dir"] = paths.show(self.run_dir)
+        return d
+
+    def to_json(self) -> str:
+        return json.dumps(self.describe(), indent=2)
+
+
+QUICK_EPOCHS = 2
+
+
+def configure(
+    dataset: str = "synthetic",
+    seed: int = 42,
+    epochs: int = 60,
+    quick: bool = False,
+    models: Sequence[str] | str = "default",
+    threshold: str = "best_f1",
+    threads: int = 2,
+    run_dir: str | None = None,
+) -> RunConfig:
+    """Validate the notebook parameters and return the run's configuration.
+
+    ``models="default"`` means the dataset's own list of autoencoders. In quick
+    mode the epochs are capped at ``QUICK_EPOCHS`` (a smoke test, not a result).
+    """
+    from . import architectures, datasets, thresholds
+
+    check_choice("dataset", dataset, datasets.names())
+    check_int("seed", seed, minimum=0)
+    check_int("epochs", epochs, minimum=1)
+    check_bool("quick", quick)
+    check_int("threads", threads, minimum=1)
+    check_choice("threshold", threshold, thresholds.names())
+    if models == "default":
+        models = list(datasets.spec(dataset).models)
+    models = check_choices("models", models, architectures.names())
+    if run_dir is None:
+        run_dir = paths.default_run_dir(dataset)
+    elif not isinstance(run_dir, (str, Path)) or not str(run_dir).strip():
+        raise ParameterError(f"run_dir={run_dir!r} must be a folder path, or None for the default")
+    run_dir = Path(run_dir)
+    if not run_dir.is_absolute():
+        run_dir = paths.project_root() / run_dir
+    if quick:
+        epochs = min(epochs, QUICK_EPOCHS)
+    return RunConfig(dataset, seed, epochs, quick, models, threshold, threads, run_dir)

@@ -1,0 +1,163 @@
+"""The figures the notebooks show. Each function draws one figure and returns it."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from sklearn.metrics import precision_recall_curve, roc_curve
+
+from .thresholds import LABELS
+
+NORMAL, ANOMALY = "#4c72b0", "#dd5143"
+
+
+def setup() -> None:
+    """One look for every figure."""
+    sns.set_theme(style="whitegrid", context="notebook")
+    plt.rcParams.update({"figure.dpi": 80, "figure.figsize": (8, 4)})
+
+
+def class_balance(y, title: str = "Class balance"):
+    counts = pd.Series(np.asarray(y)).map({0: "normal", 1: "anomaly"}).value_counts()
+    fig, ax = plt.subplots(figsize=(5, 3))
+    bars = ax.bar(counts.index, counts.values, color=[NORMAL if i == "normal" else ANOMALY
+                                                      for i in counts.index])
+    ax.bar_label(bars, labels=[f"{v:,} ({v / counts.sum():.1%})" for v in counts.values])
+    ax.set_yscale("log")
+    ax.set_ylabel("rows (log scale)")
+    ax.set_title(title)
+    return fig
+
+
+def feature_distributions(df: pd.DataFrame, features, label: str = "is_anomaly"):
+    """Per-class densities of a few features."""
+    features = list(features)
+    fig, axes = plt.subplots(1, len(features), figsize=(3 * len(features), 2.8), sharey=False)
+    for ax, feat in zip(np.atleast_1d(axes), features):
+        for cls, color, name in ((0, NORMAL, "normal"), (1, ANOMALY, "anomaly")):
+            sns.kdeplot(df.loc[df[label] == cls, feat], ax=ax, color=color, label=name,
+                        fill=True, common_norm=False, warn_singular=False)
+        ax.set_title(feat)
+        ax.set_ylabel("")
+    np.atleast_1d(axes)[0].legend()
+    fig.tight_layout()
+    return fig
+
+
+def reconstruction_rows(X, recon, n: int = 3, title: str = "Input and reconstruction"):
+    """A few rows next to what a model makes of them."""
+    fig, axes = plt.subplots(1, n, figsize=(4 * n, 2.8), sharey=True)
+    for i, ax in enumerate(np.atleast_1d(axes)):
+        ax.plot(X[i], marker="o", ms=3, lw=1, color=NORMAL, label="input")
+        ax.plot(recon[i], marker="x", ms=3, lw=1, color=ANOMALY, label="reconstruction")
+        ax.set_title(f"row {i}")
+        ax.set_xlabel("feature")
+    np.atleast_1d(axes)[0].legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def loss_curves(histories: dict[str, dict]):
+    """Training and validation loss per epoch, one panel per model."""
+    n = len(histories)
+    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3), squeeze=False)
+    for ax, (name, h) in zip(axes[0], histories.items()):
+        ax.plot(np.arange(1, len(h["loss"]) + 1), h["loss"], label="training")
+        if "val_loss" in h:
+            ax.plot(np.arange(1, len(h["val_loss"]) + 1), h["val_loss"], label="validation")
+        ax.set_title(name)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss")
+    axes[0][0].legend()
+    fig.tight_layout()
+    return fig
+
+
+def score_histogram(scores, y, thresholds: dict[str, float] | None = None,
+                    title: str = "Reconstruction error", log: bool = True):
+    """Scores of normal rows and anomalies, with threshold lines."""
+    scores, y = np.asarray(scores), np.asarray(y)
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    positive = scores[scores > 0]
+    lo = positive.min() if log and len(positive) else scores.min()
+    bins = np.geomspace(lo, scores.max(), 60) if log and lo > 0 else 60
+    ax.hist(scores[y == 0], bins=bins, color=NORMAL, alpha=0.6, density=True, label="normal")
+    ax.hist(scores[y == 1], bins=bins, color=ANOMALY, alpha=0.6, density=True, label="anomaly")
+    if log and lo > 0:
+        ax.set_xscale("log")
+    palette = sns.color_palette("dark", len(thresholds or {}))
+    for (name, thr), color in zip((thresholds or {}).items(), palette):
+        ax.axvline(thr, color=color, ls="--", lw=1.3, label=LABELS.get(name, name))
+    ax.set_xlabel("anomaly score" + (" (log scale)" if log else ""))
+    ax.set_ylabel("density (each class)")
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    fig.tight_layout()
+    return fig
+
+
+def confusion(metrics_row: dict, title: str, ax=None):
+    cm = np.array([[metrics_row["tn"], metrics_row["fp"]], [metrics_row["fn"], metrics_row["tp"]]])
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3.4, 3))
+    sns.heatmap(cm, annot=True, fmt=",d", cbar=False, cmap="Blues", ax=ax,
+                xticklabels=["normal", "anomaly"], yticklabels=["normal", "anomaly"])
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title, fontsize=10)
+    return ax.figure
+
+
+def confusion_grid(rows: dict[str, dict]):
+    n = len(rows)
+    fig, axes = plt.subplots(1, n, figsize=(3.2 * n, 3), squeeze=False)
+    for ax, (name, row) in zip(axes[0], rows.items()):
+        confusion(row, f"{name}\nF1 {row['f1']:.2f}", ax=ax)
+    fig.tight_layout()
+    return fig
+
+
+def roc_pr(y, scores_by_model: dict[str, np.ndarray], title: str = "Test set"):
+    """ROC and precision-recall curves, with the chance levels drawn in."""
+    y = np.asarray(y)
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
+    for name, s in scores_by_model.items():
+        fpr, tpr, _ = roc_curve(y, s)
+        a1.plot(fpr, tpr, label=name)
+        p, r, _ = precision_recall_curve(y, s)
+        a2.plot(r, p, label=name)
+    a1.plot([0, 1], [0, 1], color="grey", ls=":", label="chance")
+    a2.axhline(y.mean(), color="grey", ls=":", label=f"chance ({y.mean():.3f})")
+    a1.set(xlabel="false positive rate", ylabel="true positive rate", title=f"ROC, {title}")
+    a2.set(xlabel="recall", ylabel="precision", title=f"Precision-recall, {title}")
+    a2.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def pr_with_thresholds(precision, recall, thresholds_on_curve: dict[str, tuple[float, float]],
+                       title: str = "Validation precision-recall (prevalence-weighted)"):
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    ax.plot(recall, precision, color=NORMAL)
+    for name, (r, p) in thresholds_on_curve.items():
+        ax.scatter([r], [p], s=50, zorder=3, label=LABELS.get(name, name))
+    ax.scatter([1], [1], marker="*", s=120, color="gold", edgecolor="k", label="ideal (1, 1)")
+    ax.set(xlabel="recall", ylabel="precision", title=title, xlim=(0, 1.02), ylim=(0, 1.02))
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def metric_bars(df: pd.DataFrame, metrics=("f1", "pr_auc", "roc_auc"), by: str = "model"):
+    long = df.melt(id_vars=[by], value_vars=list(metrics), var_name="metric", value_name="value")
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    sns.barplot(long, x=by, y="value", hue="metric", ax=ax)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("")
+    ax.tick_params(axis="x", rotation=20)
+    for c in ax.containers:
+        ax.bar_label(c, fmt="%.2f", fontsize=7)
+    fig.tight_layout()
+    return fig

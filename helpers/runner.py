@@ -1,0 +1,136 @@
+"""Run every notebook for every dataset headlessly, as ``make run-all`` does.
+
+    python -m helpers.runner [--datasets synthetic,...] [--quick] [--out build]
+
+For each dataset the seven notebooks run in order with papermill; the executed
+copies go to ``<out>/runs/<dataset>/``. When every dataset succeeded, their metric
+rows are gathered into ``<out>/report/metrics.csv`` and printed. A failing cell
+stops that dataset, its executed notebook (with the error) is kept, the run goes
+on with the other datasets, and the command exits non-zero naming the notebook and
+the cell; no ``metrics.csv`` is written for a failed run.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from . import datasets, paths, summary
+from .params import ParameterError, check_choices
+
+
+def notebooks(folder: Path) -> list[Path]:
+    found = sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
+    if not found:
+        raise FileNotFoundError(f"no numbered notebooks in {paths.show(folder)}")
+    return found
+
+
+def failed_cell(nb_path: Path) -> str:
+    """Which cell of an executed notebook raised, as 'cell N (In [k])'."""
+    import nbformat  # noqa: PLC0415
+
+    nb = nbformat.read(nb_path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    for i, cell in enumerate(code, start=1):
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            return f"code cell {i} (In [{cell.get('execution_count')}])"
+    return "an unknown cell"
+
+
+def run_dataset(dataset: str, nbs: list[Path], out: Path, quick: bool, extra: dict,
+                timings: list[dict]) -> str | None:
+    """Execute the notebooks for one dataset; return an error message or None."""
+    import papermill as pm  # noqa: PLC0415
+
+    run_dir = out / "runs" / dataset
+    if run_dir.exists():
+        shutil.rmtree(run_dir)  # never mix a new run with an old one's results
+    run_dir.mkdir(parents=True)
+    rel_run = os.path.relpath(run_dir, paths.project_root())
+    params = dict(dataset=dataset, quick=quick, run_dir=rel_run, **extra)
+    for nb in nbs:
+        target = run_dir / nb.name
+        start = time.perf_counter()
+        print(f"  {dataset:<12} {nb.name:<22}", end="", flush=True)
+        try:
+            pm.execute_notebook(str(nb), str(target), parameters=params, cwd=str(nb.parent),
+                                progress_bar=False, log_output=False, report_mode=False)
+        except pm.PapermillExecutionError as err:
+            seconds = time.perf_counter() - start
+            print(f"FAILED after {seconds:.1f}s")
+            timings.append(dict(dataset=dataset, notebook=nb.name, seconds=round(seconds, 1),
+                                status="failed"))
+            return (f"{dataset}: notebooks/{nb.name} failed in {failed_cell(target)}: "
+                    f"{err.ename}: {err.evalue}\n    the executed notebook with the error is "
+                    f"kept at {paths.show(target)}")
+        seconds = time.perf_counter() - start
+        timings.append(dict(dataset=dataset, notebook=nb.name, seconds=round(seconds, 1),
+                            status="ok"))
+        print(f"{seconds:6.1f}s")
+    return None
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--datasets", default="all", help="comma-separated names, or 'all'")
+    ap.add_argument("--quick", action="store_true", help="few epochs: a smoke test, not a result")
+    ap.add_argument("--out", default="build", help="output folder, relative to the kit (default build)")
+    ap.add_argument("--notebooks", default="notebooks", help="folder of numbered notebooks")
+    ap.add_argument("--seed", type=int, default=None, help="override every notebook's seed")
+    args = ap.parse_args(argv)
+
+    root = paths.project_root()
+    try:
+        chosen = datasets.names() if args.datasets in ("all", "") else check_choices(
+            "DATASETS", args.datasets, datasets.names())
+    except ParameterError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    out = (root / args.out).resolve()
+    nbs = notebooks(root / args.notebooks)
+    extra = {} if args.seed is None else {"seed": args.seed}
+    report = out / "report"
+    for stale in ("metrics.csv", "timings.csv"):
+        (report / stale).unlink(missing_ok=True)  # a failed run must not leave an old table
+
+    print(f"Running {len(nbs)} notebooks for {', '.join(chosen)}"
+          f"{' (quick mode)' if args.quick else ''}; executed notebooks go to "
+          f"{paths.show(out / 'runs')}/<dataset>/")
+    total = time.perf_counter()
+    failures, timings = [], []
+    for ds in chosen:
+        msg = run_dataset(ds, nbs, out, args.quick, extra, timings)
+        if msg:
+            failures.append(msg)
+    elapsed = time.perf_counter() - total
+
+    import pandas as pd  # noqa: PLC0415
+
+    summary.write(pd.DataFrame(timings), report / "timings.csv")
+    if failures:
+        print(f"\nFAILED after {elapsed:.0f}s; no metrics table was written.", file=sys.stderr)
+        for msg in failures:
+            print(f"  - {msg}", file=sys.stderr)
+        return 1
+    files = [out / "runs" / ds / "metrics.csv" for ds in chosen]
+    missing = [f for f in files if not f.exists()]
+    if missing:
+        print(f"FAILED: the notebooks ran but wrote no {', '.join(paths.show(m) for m in missing)}",
+              file=sys.stderr)
+        return 1
+    df = summary.collect(files)
+    summary.write(df, report / "metrics.csv")
+    pd.set_option("display.width", 200)
+    pd.set_option("display.max_columns", 20)
+    print(f"\nAll notebooks ran in {elapsed:.0f}s. Test-set figures at each detector's chosen "
+          f"threshold (all threshold methods are in {paths.show(report / 'metrics.csv')}):\n")
+    print(summary.rounded(summary.chosen(df)[summary.HEADLINE]).to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

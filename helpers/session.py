@@ -1,0 +1,47 @@
+"""The first code cell of every notebook: check parameters, open the run, seed.
+
+    cfg, state = begin("05_compile", dataset=dataset, seed=seed, ...)
+"""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from . import paths, plots, reproducibility
+from .datasets.base import Split
+from .params import RunConfig, configure
+from .preprocessing import scale_split
+from .runstate import RunState
+
+FIRST = "01_import"
+
+
+def begin(notebook: str, *, tensorflow: bool = True, **params) -> tuple[RunConfig, RunState]:
+    """Validate the notebook's parameters (stopping with a clear message on a bad
+    value), start the run (notebook 01) or open it (the others), seed every random
+    generator and set the plot style."""
+    cfg = configure(**params)
+    state = RunState.start(cfg) if notebook == FIRST else RunState.open(cfg)
+    if tensorflow:
+        reproducibility.seed_everything(cfg.seed, cfg.threads)
+    else:
+        random.seed(cfg.seed)
+        np.random.seed(cfg.seed)
+    plots.setup()
+    mode = "quick mode (a smoke test, not a result)" if cfg.quick else "full run"
+    print(f"{notebook}: dataset={cfg.dataset!r}, seed={cfg.seed}, {mode}; "
+          f"run folder {paths.show(cfg.run_dir)}/")
+    return cfg, state
+
+
+def load_split(state: RunState, scaled: bool = True) -> Split:
+    """The split notebook 02 saved, scaled with the scaler fitted there (or raw)."""
+    split = Split.from_arrays(state.load_arrays("split"), state.load_json("split"))
+    return scale_split(split, state.load_object("scaler")) if scaled else split
+
+
+def save_split(state: RunState, split: Split, scaler) -> None:
+    state.save_arrays("split", split.arrays())
+    state.save_json("split", split.info)
+    state.save_object("scaler", scaler)

@@ -1,0 +1,60 @@
+"""The metrics table: one row per dataset x model x threshold method.
+
+Notebook 07 writes its run's rows to ``<run>/metrics.csv``; ``make run-all``
+gathers every dataset's rows into ``build/report/metrics.csv``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import metrics, thresholds
+
+COLUMNS = ["dataset", "model", "kind", "threshold_method", "chosen", "roc_auc", "pr_auc",
+           "precision", "recall", "f1", "accuracy", "threshold", "tn", "fp", "fn", "tp",
+           "n_test", "n_test_anomalies", "fit_seconds"]
+HEADLINE = ["dataset", "model", "threshold_method", "roc_auc", "pr_auc", "precision", "recall",
+            "f1", "n_test", "n_test_anomalies", "fit_seconds"]
+
+
+def detector_rows(dataset: str, model: str, kind: str, fit_seconds: float,
+                  inp: thresholds.ThresholdInputs, y_test, test_scores,
+                  chosen: str) -> list[dict]:
+    """Test-set figures of one detector under every threshold method."""
+    rows = []
+    for method, thr in thresholds.compute(inp).items():
+        row = metrics.evaluate(y_test, test_scores, thr)
+        row.update(dataset=dataset, model=model, kind=kind, threshold_method=method,
+                   chosen=method == chosen, fit_seconds=round(float(fit_seconds), 2))
+        rows.append(row)
+    return rows
+
+
+def frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows)[COLUMNS]
+
+
+def chosen(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per detector: the figures at the run's chosen threshold method."""
+    return df[df["chosen"]].reset_index(drop=True)
+
+
+def write(df: pd.DataFrame, path: Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    df.to_csv(tmp, index=False, float_format="%.4f")
+    tmp.replace(path)
+    return path
+
+
+def collect(metric_files: list[Path]) -> pd.DataFrame:
+    return pd.concat([pd.read_csv(f) for f in metric_files], ignore_index=True)
+
+
+def rounded(df: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    out = df.copy()
+    num = out.select_dtypes(include=[np.floating]).columns
+    out[num] = out[num].round(digits)
+    return out

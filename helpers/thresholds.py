@@ -1,0 +1,114 @@
+"""Ways to turn an anomaly score into a decision, all chosen without the test set.
+
+Each method sees the scores of the normal training rows, the validation scores
+and labels, and the anomaly share of the labelled training part. None of them
+sees a test row.
+
+The validation set holds *all* the training part's anomalies, so anomalies are
+more common there than in the data the detector will meet. Precision depends on
+that share, so the curve-based methods weight the validation anomalies until
+their share equals the training part's (``prevalence_weights``); otherwise the
+threshold would be tuned for a world with several times more anomalies.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from sklearn.metrics import precision_recall_curve
+
+from .params import check_choice
+
+
+@dataclass
+class ThresholdInputs:
+    train_scores: np.ndarray
+    val_scores: np.ndarray
+    y_val: np.ndarray
+    anomaly_share: float
+    k: float = 3.0
+
+
+def prevalence_weights(y: np.ndarray, share: float) -> np.ndarray:
+    """Sample weights that make the anomalies' weighted share of ``y`` equal ``share``."""
+    y = np.asarray(y)
+    n_pos, n_neg = int(y.sum()), int((y == 0).sum())
+    if n_pos == 0 or n_neg == 0:
+        raise ValueError("validation labels need both normal rows and anomalies")
+    w_pos = share / (1 - share) * n_neg / n_pos
+    return np.where(y == 1, w_pos, 1.0)
+
+
+def validation_pr_curve(inp: ThresholdInputs):
+    """Precision, recall and thresholds on the prevalence-weighted validation set."""
+    w = prevalence_weights(inp.y_val, inp.anomaly_share)
+    p, r, t = precision_recall_curve(inp.y_val, inp.val_scores, sample_weight=w)
+    return p[:-1], r[:-1], t  # drop the (recall 0) end point that has no threshold
+
+
+def percentile_98(inp: ThresholdInputs) -> float:
+    """Seed 001's rule: flag the top 2% of scores. The seed took the percentile of
+    the *test* scores; here it is taken on the validation scores."""
+    return float(np.percentile(inp.val_scores, 98))
+
+
+def mean_k_std(inp: ThresholdInputs) -> float:
+    """Mean plus k standard deviations of the normal training rows' scores."""
+    return float(inp.train_scores.mean() + inp.k * inp.train_scores.std())
+
+
+def max_train(inp: ThresholdInputs) -> float:
+    """The largest score seen on normal training rows: anything above it is new."""
+    return float(inp.train_scores.max())
+
+
+def contamination(inp: ThresholdInputs) -> float:
+    """Flag the expected share of anomalies: the (1 - share) quantile of the normal
+    training rows' scores, with the share estimated from the labelled training part."""
+    return float(np.quantile(inp.train_scores, 1 - inp.anomaly_share))
+
+
+def best_f1(inp: ThresholdInputs) -> float:
+    """The threshold with the highest F1 on the (weighted) validation set."""
+    p, r, t = validation_pr_curve(inp)
+    f1 = 2 * p * r / np.maximum(p + r, 1e-12)
+    return float(t[int(np.argmax(f1))])
+
+
+def closest_to_corner(inp: ThresholdInputs) -> float:
+    """The point of the validation precision-recall curve closest to (1, 1), the
+    rule of seed 003."""
+    p, r, t = validation_pr_curve(inp)
+    return float(t[int(np.argmin((1 - p) ** 2 + (1 - r) ** 2))])
+
+
+METHODS: dict[str, Callable[[ThresholdInputs], float]] = {
+    "percentile_98": percentile_98,
+    "mean_3std": mean_k_std,
+    "max_train": max_train,
+    "contamination": contamination,
+    "best_f1": best_f1,
+    "closest_to_corner": closest_to_corner,
+}
+
+LABELS = {
+    "percentile_98": "98th percentile (validation)",
+    "mean_3std": "mean + 3 std (train)",
+    "max_train": "max (train)",
+    "contamination": "contamination rate (train)",
+    "best_f1": "best F1 (validation)",
+    "closest_to_corner": "closest to (1,1) (validation)",
+}
+
+
+def names() -> list[str]:
+    return list(METHODS)
+
+
+def compute(inp: ThresholdInputs, methods=None) -> dict[str, float]:
+    """Every requested threshold for one detector."""
+    methods = methods or names()
+    for m in methods:
+        check_choice("threshold", m, names())
+    return {m: METHODS[m](inp) for m in methods}

@@ -1,0 +1,63 @@
+"""Compiling and training autoencoders, and turning them into anomaly scores."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .architectures import Architecture
+
+# Keras runs one Python step per batch by default; on a CPU that overhead
+# dominates these small models. Running 32 batches per step is ~2.5x faster
+# with identical maths.
+STEPS_PER_EXECUTION = 32
+
+
+@dataclass
+class FitResult:
+    history: dict[str, list[float]]
+    fit_seconds: float
+    epochs_run: int
+    best_epoch: int
+    stopped_early: bool
+    extra: dict = field(default_factory=dict)
+
+
+def compile_autoencoder(model, arch: Architecture, learning_rate: float = 1e-3):
+    import keras  # noqa: PLC0415
+
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=arch.loss,
+                  metrics=["mae" if arch.loss != "mae" else "mse"],
+                  steps_per_execution=STEPS_PER_EXECUTION)
+    return model
+
+
+def fit_autoencoder(model, X_train: np.ndarray, X_val_normal: np.ndarray, epochs: int,
+                    batch_size: int = 256, patience: int = 10,
+                    early_stopping: bool = True) -> FitResult:
+    """Teach the model to reproduce normal rows.
+
+    Inputs and targets are the same normal data; early stopping watches the loss
+    on *held-out normal* rows and restores the best weights, so no anomaly ever
+    influences training.
+    """
+    import keras  # noqa: PLC0415
+
+    callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
+                                               restore_best_weights=True)] if early_stopping else []
+    start = time.perf_counter()
+    hist = model.fit(X_train, X_train, epochs=epochs, batch_size=batch_size, shuffle=True,
+                     validation_data=(X_val_normal, X_val_normal), callbacks=callbacks, verbose=0)
+    seconds = time.perf_counter() - start
+    history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+    n = len(history["loss"])
+    best = int(np.argmin(history["val_loss"])) + 1
+    return FitResult(history, seconds, n, best, n < epochs)
+
+
+def reconstruction_errors(model, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    """Mean squared reconstruction error of every row: the anomaly score."""
+    recon = model.predict(X, batch_size=batch_size, verbose=0)
+    diff = (np.asarray(X, dtype="float32") - recon).reshape(len(X), -1)
+    return np.mean(diff ** 2, axis=1)
