@@ -42,8 +42,10 @@ $(STAMP): requirements.txt pyproject.toml helpers/kernel.py
 run-all: setup
 	$(BIN)/python -m helpers.runner --datasets $(DATASETS) $(if $(QUICK),--quick)
 
+# pytest runs the helpers' tests, a quick papermill run of every notebook, and nbval
+# on the committed notebooks (in build/test/, leaving build/runs/ alone).
 test: setup
-	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=600
+	ANOMALY_KIT_BUILD=build/test $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=600
 
 lab: setup
 	$(BIN)/jupyter lab notebooks

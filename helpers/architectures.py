@@ -122,12 +122,14 @@ def build_autoencoder(arch: Architecture, input_dim: int):
     return assemble(build_encoder(arch, input_dim), build_decoder(arch, input_dim), arch.name)
 
 
-def layer_table(model) -> "list[dict]":
-    """A compact description of a model's layers (for tables in notebooks)."""
-    rows = []
-    for layer in model.layers:
-        if layer.__class__.__name__ == "InputLayer":
-            continue
-        rows.append({"layer": layer.name, "type": layer.__class__.__name__,
-                     "output": tuple(layer.output.shape[1:]), "parameters": layer.count_params()})
-    return rows
+def summary_table(model):
+    """A model's layers as a table (Keras's ``summary()`` without the terminal
+    colour codes), with a total row."""
+    import pandas as pd  # noqa: PLC0415
+
+    rows = [{"layer": layer.name, "type": layer.__class__.__name__,
+             "output shape": str(tuple(layer.output.shape[1:])), "parameters": layer.count_params()}
+            for layer in model.layers if layer.__class__.__name__ != "InputLayer"]
+    rows.append({"layer": "total", "type": "", "output shape": "",
+                 "parameters": model.count_params()})
+    return pd.DataFrame(rows).set_index("layer")

@@ -22,6 +22,12 @@ def project_root(start: str | os.PathLike | None = None) -> Path:
 
 
 def build_dir() -> Path:
+    """Where runs write (``build/``); ``ANOMALY_KIT_BUILD`` moves it, as the tests do
+    so that they never overwrite a user's own runs."""
+    env = os.environ.get("ANOMALY_KIT_BUILD")
+    if env:
+        path = Path(env)
+        return path if path.is_absolute() else project_root() / path
     return project_root() / "build"
 
 

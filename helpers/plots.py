@@ -110,11 +110,14 @@ def confusion(metrics_row: dict, title: str, ax=None):
     return ax.figure
 
 
-def confusion_grid(rows: dict[str, dict]):
+def confusion_grid(rows: dict[str, dict], per_row: int = 3):
     n = len(rows)
-    fig, axes = plt.subplots(1, n, figsize=(3.2 * n, 3), squeeze=False)
-    for ax, (name, row) in zip(axes[0], rows.items()):
-        confusion(row, f"{name}\nF1 {row['f1']:.2f}", ax=ax)
+    nrows = -(-n // per_row)
+    fig, axes = plt.subplots(nrows, per_row, figsize=(3.4 * per_row, 3.1 * nrows), squeeze=False)
+    for ax, (name, row) in zip(axes.flat, rows.items()):
+        confusion(row, f"{name}, F1 {row['f1']:.2f}", ax=ax)
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
     fig.tight_layout()
     return fig
 

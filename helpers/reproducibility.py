@@ -18,8 +18,10 @@ def quiet_tensorflow() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     import absl.logging  # noqa: PLC0415  (comes with TensorFlow)
+    import tensorflow as tf  # noqa: PLC0415
 
     absl.logging.set_verbosity(absl.logging.ERROR)
+    tf.get_logger().setLevel("ERROR")  # e.g. tf.function retracing notices
     warnings.filterwarnings("ignore", module="keras")
 
 
@@ -67,8 +69,11 @@ def versions(packages=("python", "numpy", "pandas", "scikit-learn", "tensorflow"
         if name == "python":
             out[name] = platform.python_version()
             continue
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
+        # TensorFlow's CPU-only build is distributed as "tensorflow-cpu".
+        for dist in (name, f"{name}-cpu") if name == "tensorflow" else (name,):
+            try:
+                out[name] = metadata.version(dist)
+                break
+            except metadata.PackageNotFoundError:
+                out[name] = "not installed"
     return out

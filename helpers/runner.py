@@ -34,7 +34,9 @@ def failed_cell(nb_path: Path) -> str:
     import nbformat  # noqa: PLC0415
 
     nb = nbformat.read(nb_path, as_version=4)
-    code = [c for c in nb.cells if c.cell_type == "code"]
+    # count as in the source notebook: papermill's injected parameters cell is not there
+    code = [c for c in nb.cells if c.cell_type == "code"
+            and "injected-parameters" not in c.metadata.get("tags", [])]
     for i, cell in enumerate(code, start=1):
         if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
             return f"code cell {i} (In [{cell.get('execution_count')}])"
@@ -64,7 +66,7 @@ def run_dataset(dataset: str, nbs: list[Path], out: Path, quick: bool, extra: di
             print(f"FAILED after {seconds:.1f}s")
             timings.append(dict(dataset=dataset, notebook=nb.name, seconds=round(seconds, 1),
                                 status="failed"))
-            return (f"{dataset}: notebooks/{nb.name} failed in {failed_cell(target)}: "
+            return (f"{dataset}: {paths.show(nb)} failed in {failed_cell(target)}: "
                     f"{err.ename}: {err.evalue}\n    the executed notebook with the error is "
                     f"kept at {paths.show(target)}")
         seconds = time.perf_counter() - start

@@ -1,0 +1,67 @@
+import numpy as np
+import pytest
+
+from helpers import architectures, reproducibility, training
+from helpers.params import ParameterError
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _seeded():
+    reproducibility.seed_everything(0, threads=2)
+
+
+@pytest.mark.parametrize("name", architectures.names())
+def test_shapes(name):
+    arch = architectures.get(name)
+    enc = architectures.build_encoder(arch, 32)
+    dec = architectures.build_decoder(arch, 32)
+    ae = architectures.assemble(enc, dec, name)
+    assert enc.output_shape == (None, arch.latent_dim)
+    assert dec.output_shape == (None, 32)
+    assert ae.predict(np.zeros((4, 32), "float32"), verbose=0).shape == (4, 32)
+    table = architectures.summary_table(ae)
+    assert table.loc["total", "parameters"] == ae.count_params()
+
+
+def test_seed_architectures_are_as_the_seed_wrote():
+    assert architectures.get("seed_simple").encoder_units == (32,)
+    assert architectures.get("seed_deep").encoder_units == (16, 8, 4)
+    assert architectures.get("seed_deep").decoder_units == (8, 16)
+    # the defaults can reach standardised data; only the pitfall keeps the sigmoid
+    for name in ("seed_simple", "seed_deep", "kit_dense"):
+        assert architectures.get(name).output_activation == "linear"
+    assert architectures.get("seed_deep_sigmoid").output_activation == "sigmoid"
+
+
+def test_unknown_architecture():
+    with pytest.raises(ParameterError, match="'kit_dense'"):
+        architectures.get("transformer")
+
+
+def _train_once(seed):
+    reproducibility.seed_everything(seed, threads=2)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(512, 8)).astype("float32")
+    arch = architectures.Architecture("tiny", "test", (6, 3), (6,))
+    model = architectures.build_autoencoder(arch, 8)
+    training.compile_autoencoder(model, arch)
+    fit = training.fit_autoencoder(model, X[:400], X[400:], epochs=4, batch_size=64)
+    return fit, training.reconstruction_errors(model, X[400:])
+
+
+def test_training_lowers_the_loss_and_is_reproducible():
+    fit_a, err_a = _train_once(7)
+    fit_b, err_b = _train_once(7)
+    assert fit_a.history["loss"][-1] < fit_a.history["loss"][0]
+    assert fit_a.epochs_run == 4 and 1 <= fit_a.best_epoch <= 4
+    np.testing.assert_array_equal(err_a, err_b)  # same seed, same numbers
+    assert err_a.shape == (112,) and (err_a >= 0).all()
+
+
+def test_thread_count_cannot_change_silently():
+    with pytest.raises(RuntimeError, match="restart the kernel"):
+        reproducibility.seed_everything(0, threads=3)
+
+
+def test_versions_lists_tensorflow():
+    assert reproducibility.versions()["tensorflow"] != "not installed"

@@ -1,0 +1,77 @@
+import numpy as np
+import pytest
+
+from helpers import datasets, preprocessing
+from helpers.datasets.base import RawData, split_tabular
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    raw = datasets.load("synthetic", seed=42)
+    return raw, datasets.split("synthetic", raw, seed=42)
+
+
+def test_synthetic_matches_seed_001(synthetic):
+    raw, split = synthetic
+    assert raw.X.shape == (100_000, 32)
+    assert raw.y.sum() == 997  # make_classification with the seed's arguments
+    # the seed's 80/20 split with random_state=42: 20,000 test rows, 197 anomalies
+    assert len(split.y_test) == 20_000 and split.y_test.sum() == 197
+    assert split.info["training part anomalies"] == 800
+
+
+def test_generation_is_deterministic():
+    a, b = datasets.load("synthetic", seed=1), datasets.load("synthetic", seed=2)
+    np.testing.assert_array_equal(a.X, b.X)
+    np.testing.assert_array_equal(a.y, b.y)
+
+
+def test_split_rules(synthetic):
+    raw, split = synthetic
+    # train has normal rows only; validation holds the training part's anomalies
+    train_rows = {r.tobytes() for r in split.X_train}
+    anomalies = {r.tobytes() for r in raw.X[raw.y == 1]}
+    assert not train_rows & anomalies
+    assert split.y_val.sum() == 800
+    # no row is in two sets
+    val_rows = {r.tobytes() for r in split.X_val}
+    test_rows = {r.tobytes() for r in split.X_test}
+    assert not train_rows & val_rows and not train_rows & test_rows and not val_rows & test_rows
+    assert len(train_rows) + len(val_rows) + len(test_rows) == 100_000
+    assert split.train_anomaly_share == pytest.approx(0.01)
+
+
+def test_test_set_does_not_depend_on_the_run_seed():
+    raw = datasets.load("synthetic", seed=0)
+    a, b = datasets.split("synthetic", raw, seed=1), datasets.split("synthetic", raw, seed=2)
+    np.testing.assert_array_equal(a.X_test, b.X_test)
+    assert not np.array_equal(a.X_train, b.X_train)
+
+
+def test_split_tabular_on_a_small_table():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = np.r_[np.zeros(180, int), np.ones(20, int)]
+    split = split_tabular(RawData(X, y, ["a", "b", "c"], "toy"), seed=0)
+    assert len(split.X_train) + len(split.X_val) + len(split.X_test) == 200
+    assert split.y_val.sum() + split.y_test.sum() == 20
+    counts = split.counts()
+    assert counts.loc["train (normal only)", "anomalies"] == 0
+
+
+def test_scaler_is_fitted_on_training_rows_only(synthetic):
+    _, split = synthetic
+    scaler = preprocessing.fit_scaler(split.X_train)
+    np.testing.assert_allclose(scaler.mean_, split.X_train.mean(axis=0), rtol=1e-4, atol=1e-4)
+    scaled = preprocessing.scale_split(split, scaler)
+    np.testing.assert_allclose(scaled.X_train.mean(axis=0), 0, atol=1e-3)
+    assert scaled.X_test.dtype == np.float32
+
+
+def test_unknown_dataset_and_scaler():
+    from helpers.params import ParameterError
+
+    with pytest.raises(ParameterError, match="'synthetic'"):
+        datasets.load("nope", seed=0)
+    with pytest.raises(ParameterError, match="'standard'"):
+        preprocessing.fit_scaler(np.zeros((3, 2)), "robust")

@@ -1,0 +1,51 @@
+import pytest
+
+from helpers.params import ParameterError, check_choices, check_fraction, configure
+
+
+def test_defaults_are_valid(tmp_path):
+    cfg = configure(run_dir=str(tmp_path))
+    assert cfg.dataset == "synthetic"
+    assert cfg.models == ["seed_simple", "seed_deep", "kit_dense"]
+    assert cfg.epochs == 60 and not cfg.quick
+
+
+@pytest.mark.parametrize("kwargs, names", [
+    (dict(dataset="mnits"), ["'mnits'", "'synthetic'"]),
+    (dict(models=["kit_dense", "bogus"]), ["'bogus'", "'kit_dense'", "'seed_deep'"]),
+    (dict(threshold="magic"), ["'magic'", "'best_f1'", "'max_train'"]),
+    (dict(epochs=0), ["epochs=0", ">= 1"]),
+    (dict(epochs=2.5), ["epochs=2.5"]),
+    (dict(seed=-1), ["seed=-1"]),
+    (dict(threads=0), ["threads=0"]),
+    (dict(quick="yes"), ["quick='yes'", "True or False"]),
+    (dict(models=[]), ["models=[]", "at least one"]),
+    (dict(run_dir=""), ["run_dir=''"]),
+])
+def test_bad_parameters_name_the_value_and_the_valid_ones(kwargs, names):
+    with pytest.raises(ParameterError) as err:
+        configure(**kwargs)
+    for name in names:
+        assert name in str(err.value)
+
+
+def test_quick_mode_caps_epochs(tmp_path):
+    assert configure(quick=True, epochs=50, run_dir=str(tmp_path)).epochs == 2
+
+
+def test_models_accepts_a_comma_separated_string(tmp_path):
+    cfg = configure(models="kit_dense, seed_deep,kit_dense", run_dir=str(tmp_path))
+    assert cfg.models == ["kit_dense", "seed_deep"]
+
+
+def test_relative_run_dir_is_relative_to_the_kit():
+    from helpers import paths
+
+    cfg = configure(run_dir="build/elsewhere")
+    assert cfg.run_dir == paths.project_root() / "build" / "elsewhere"
+
+
+def test_check_helpers():
+    assert check_choices("x", "a,b", ["a", "b"]) == ["a", "b"]
+    with pytest.raises(ParameterError, match="between 0.0 and 1.0"):
+        check_fraction("variance", 1.5)

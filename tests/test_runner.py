@@ -1,0 +1,54 @@
+"""The instructor's run: papermill over every notebook, failures named, no stale results."""
+import nbformat
+import pandas as pd
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from helpers import runner, summary
+
+
+def _notebook(path, *sources):
+    nb = new_notebook(cells=[new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {"name": "anomaly-kit", "display_name": "kit", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def test_a_failing_notebook_is_named_and_kept(tmp_path, capsys):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _notebook(nbs / "01_fine.ipynb", "dataset = 'synthetic'", "print('ok')")
+    _notebook(nbs / "02_broken.ipynb", "dataset = 'synthetic'", "x = 1", "raise ValueError('boom')")
+    out = tmp_path / "out"
+    (out / "report").mkdir(parents=True)
+    (out / "report" / "metrics.csv").write_text("stale")
+    code = runner.main(["--datasets", "synthetic", "--notebooks", str(nbs), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "02_broken.ipynb failed in code cell 3" in err and "ValueError: boom" in err
+    kept = out / "runs" / "synthetic" / "02_broken.ipynb"
+    assert kept.exists() and "boom" in kept.read_text()
+    assert not (out / "report" / "metrics.csv").exists()  # nothing that looks like a result
+
+
+def test_unknown_dataset_fails_before_running(capsys):
+    assert runner.main(["--datasets", "synthetic,mnits"]) == 2
+    assert "'mnits'" in capsys.readouterr().err
+
+
+def test_quick_run_of_every_notebook(tmp_path, capsys):
+    """The full set, headless, in quick mode (2 epochs): a smoke test, not a result."""
+    out = tmp_path / "quick"
+    assert runner.main(["--quick", "--datasets", "synthetic", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "kit_dense" in printed and "mahalanobis" in printed
+    for nb in runner.notebooks(runner.paths.project_root() / "notebooks"):
+        assert (out / "runs" / "synthetic" / nb.name).exists()
+    df = pd.read_csv(out / "report" / "metrics.csv")
+    assert list(df.columns) == summary.COLUMNS
+    models = {"seed_simple", "seed_deep", "kit_dense", "pca", "isolation_forest", "mahalanobis"}
+    assert set(df["model"]) == models
+    assert len(df) == len(models) * 6 and df["chosen"].sum() == len(models)
+    assert (df["n_test"] == 20_000).all() and (df["n_test_anomalies"] == 197).all()
+    assert df[["roc_auc", "pr_auc", "precision", "recall", "f1"]].apply(lambda c: c.between(0, 1)).all().all()
+    timings = pd.read_csv(out / "report" / "timings.csv")
+    assert (timings["status"] == "ok").all() and len(timings) == 7

@@ -1,0 +1,46 @@
+import numpy as np
+import pytest
+
+from helpers import thresholds
+from helpers.thresholds import ThresholdInputs, prevalence_weights
+
+
+def test_prevalence_weights_give_the_requested_share():
+    y = np.r_[np.zeros(950, int), np.ones(50, int)]
+    w = prevalence_weights(y, 0.01)
+    assert w[y == 1].sum() / w.sum() == pytest.approx(0.01)
+    assert (w[y == 0] == 1).all()
+
+
+def test_prevalence_weights_need_both_classes():
+    with pytest.raises(ValueError, match="both"):
+        prevalence_weights(np.zeros(5, int), 0.01)
+
+
+def test_every_method_separates_clear_anomalies(toy_scores):
+    train, val, y_val = toy_scores
+    inp = ThresholdInputs(train, val, y_val, anomaly_share=0.01)
+    values = thresholds.compute(inp)
+    assert set(values) == set(thresholds.names())
+    assert values["max_train"] == pytest.approx(train.max())
+    assert values["mean_3std"] == pytest.approx(train.mean() + 3 * train.std())
+    assert values["percentile_98"] == pytest.approx(np.percentile(val, 98))
+    assert values["contamination"] == pytest.approx(np.quantile(train, 0.99))
+    for name in ("best_f1", "closest_to_corner"):
+        # between the normal hump (~1) and the anomalies (~3)
+        assert 1.3 < values[name] < 2.6, name
+
+
+def test_curve_methods_use_validation_only(toy_scores):
+    """Changing the training scores must not move the curve-based thresholds."""
+    train, val, y_val = toy_scores
+    a = thresholds.compute(ThresholdInputs(train, val, y_val, 0.01), ["best_f1", "closest_to_corner"])
+    b = thresholds.compute(ThresholdInputs(train * 10, val, y_val, 0.01), ["best_f1", "closest_to_corner"])
+    assert a == b
+
+
+def test_unknown_method():
+    from helpers.params import ParameterError
+
+    with pytest.raises(ParameterError, match="'best_f1'"):
+        thresholds.compute(ThresholdInputs(np.ones(3), np.ones(3), np.array([0, 0, 1]), 0.1), ["bogus"])
