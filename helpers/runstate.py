@@ -64,6 +64,7 @@ class RunState:
         st = cls(cfg)
         if st.state_dir.exists():
             shutil.rmtree(st.state_dir)
+        (st.dir / "metrics.csv").unlink(missing_ok=True)  # written again by 07_report
         st.save_json("run", cfg.describe())
         return st
 

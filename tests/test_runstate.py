@@ -30,7 +30,9 @@ def test_round_trip_and_fresh_start(cfg):
     assert again.load_json("thresholds") == {"x": 1.5}
     assert again.load_object("scaler") == {"k": 2}
     assert not list(state.state_dir.glob(".*tmp*"))  # no temporary files left
-    RunState.start(cfg)  # a new run forgets the old results
+    (cfg.run_dir / "metrics.csv").write_text("old")
+    RunState.start(cfg)  # a new run forgets the old results, the report's table included
+    assert not (cfg.run_dir / "metrics.csv").exists()
     with pytest.raises(MissingStepError):
         RunState.open(cfg).load_json("thresholds")
 
