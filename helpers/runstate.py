@@ -139,5 +139,13 @@ class RunState:
 
         return keras.models.load_model(self._need(self.path(artifact, ".keras", key), artifact))
 
+    def save_models(self, artifact: str, models: dict) -> None:
+        for name, model in models.items():
+            self.save_model(artifact, model, key=name)
+        print(f"saved {len(models)} model(s) to {paths.show(self.state_dir)}/: {', '.join(models)}")
+
+    def load_models(self, artifact: str, names) -> dict:
+        return {name: self.load_model(artifact, name) for name in names}
+
     def has(self, artifact: str, suffix: str, key: str | None = None) -> bool:
         return self.path(artifact, suffix, key).exists()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from sklearn.metrics import precision_recall_curve
+from sklearn.metrics import precision_recall_curve, precision_recall_fscore_support
 
 from .params import check_choice
 
@@ -67,6 +67,17 @@ def contamination(inp: ThresholdInputs) -> float:
     """Flag the expected share of anomalies: the (1 - share) quantile of the normal
     training rows' scores, with the share estimated from the labelled training part."""
     return float(np.quantile(inp.train_scores, 1 - inp.anomaly_share))
+
+
+def validation_figures(inp: ThresholdInputs, threshold: float) -> dict[str, float]:
+    """Precision, recall and F1 on the prevalence-weighted validation set at
+    ``threshold``, and the share of validation rows it flags."""
+    flagged = inp.val_scores >= threshold
+    w = prevalence_weights(inp.y_val, inp.anomaly_share)
+    p, r, f, _ = precision_recall_fscore_support(inp.y_val, flagged, average="binary",
+                                                 sample_weight=w, zero_division=0)
+    return {"precision": float(p), "recall": float(r), "f1": float(f),
+            "flagged": float(flagged.mean())}
 
 
 def best_f1(inp: ThresholdInputs) -> float:

@@ -44,3 +44,14 @@ def test_unknown_method():
 
     with pytest.raises(ParameterError, match="'best_f1'"):
         thresholds.compute(ThresholdInputs(np.ones(3), np.ones(3), np.array([0, 0, 1]), 0.1), ["bogus"])
+
+
+def test_validation_figures(toy_scores):
+    train, val, y_val = toy_scores
+    inp = ThresholdInputs(train, val, y_val, anomaly_share=0.01)
+    clear = thresholds.validation_figures(inp, 2.0)
+    assert clear["recall"] > 0.9 and clear["precision"] > 0.9
+    everything = thresholds.validation_figures(inp, -1.0)
+    assert everything["recall"] == 1 and everything["flagged"] == 1
+    # weighted to a 1% share, flagging every row gives precision 0.01
+    assert everything["precision"] == pytest.approx(0.01)

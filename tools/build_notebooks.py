@@ -345,9 +345,7 @@ print("input:", split.X_train[:5].shape, "-> latent:", codes.shape)
 pd.DataFrame(codes[:, :8]).round(2).add_prefix("z")
 """),
     code("""
-for name, enc in encoders.items():
-    state.save_model("encoders", enc, key=name)
-print("saved", len(encoders), "encoders to the run folder")
+state.save_models("encoders", encoders)
 """),
     md("Next: **04 decoder**."),
 ]
@@ -371,7 +369,7 @@ that spans -10 to 10: most targets are out of its reach (see notebook 05's pitfa
     code("""
 split = load_split(state)
 input_dim = split.X_train.shape[1]
-encoders = {name: state.load_model("encoders", name) for name in cfg.models}
+encoders = state.load_models("encoders", cfg.models)
 decoders = {name: architectures.build_decoder(architectures.get(name), input_dim) for name in cfg.models}
 for name, dec in decoders.items():
     print(f"{name:<12} decoder: latent {dec.input_shape[-1]} -> output {dec.output_shape[-1]}, "
@@ -411,9 +409,7 @@ for name, ae in autoencoders.items():
 pd.DataFrame(rows).T.round(3)
 """),
     code("""
-for name, ae in autoencoders.items():
-    state.save_model("untrained", ae, key=name)
-print("saved", len(autoencoders), "untrained autoencoders to the run folder")
+state.save_models("untrained", autoencoders)
 """),
     md("Next: **05 compile**, where the autoencoders learn."),
 ]
@@ -545,11 +541,19 @@ methods give each validation anomaly a weight so that anomalies count for exactl
 part's share (`thresholds.prevalence_weights`). This uses training labels only.
 """),
     code("""
+w = thresholds.prevalence_weights(split.y_val, split.train_anomaly_share)
+print(f"validation: {int((split.y_val == 0).sum()):,} normal rows, {int(split.y_val.sum()):,} anomalies "
+      f"({split.y_val.mean():.2%})")
+print(f"anomaly share of the labelled training part: {split.train_anomaly_share:.2%}")
+print(f"weight of each validation anomaly: {w[split.y_val == 1][0]:.3f} "
+      f"(weighted share {w[split.y_val == 1].sum() / w.sum():.2%})")
+print(f"threshold method the report applies: {cfg.threshold!r}")
+""", check=True),
+    code("""
 inputs = {name: thresholds.ThresholdInputs(s["train"], s["val"], split.y_val, split.train_anomaly_share)
           for name, s in scores.items()}
 table = pd.DataFrame({name: thresholds.compute(inp) for name, inp in inputs.items()}).T
 state.save_json("thresholds", {"chosen": cfg.threshold, "values": table.to_dict(orient="index")})
-print(f"anomaly share of the training part: {split.train_anomaly_share:.4f}")
 table.round(4)
 """),
     md("""
@@ -559,18 +563,10 @@ Precision here is computed with the same prevalence weights, so it estimates the
 detector would have on data with the training part's share of anomalies.
 """),
     code("""
-from sklearn.metrics import precision_recall_fscore_support
-
-rows = []
-for name, inp in inputs.items():
-    w = thresholds.prevalence_weights(split.y_val, split.train_anomaly_share)
-    for method, thr in table.loc[name].items():
-        p, r, f, _ = precision_recall_fscore_support(split.y_val, inp.val_scores >= thr, average="binary",
-                                                     sample_weight=w, zero_division=0)
-        rows.append({"model": name, "method": method, "precision": p, "recall": r, "F1": f,
-                     "flagged": f"{(inp.val_scores >= thr).mean():.1%}"})
-val_table = pd.DataFrame(rows).pivot(index="method", columns="model", values="F1").round(3)
-val_table
+val_f1 = {name: {method: thresholds.validation_figures(inp, thr)["f1"]
+                 for method, thr in table.loc[name].items()}
+          for name, inp in inputs.items()}
+pd.DataFrame(val_f1).round(3)
 """),
     md("""
 The rules that ignore labels (`max_train`, `mean_3std`) are cautious: they flag almost nothing.
