@@ -11,10 +11,8 @@ KERNEL := anomaly-kit
 DATASETS ?= all
 QUICK  ?=
 
-# Keep TensorFlow's C++ start-up lines out of outputs, and keep floating point
-# results independent of oneDNN's reordering (see helpers/reproducibility.py).
+# Keep TensorFlow's C++ log lines out of outputs (see helpers/reproducibility.py).
 export TF_CPP_MIN_LOG_LEVEL := 3
-export TF_ENABLE_ONEDNN_OPTS := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PYTHONUNBUFFERED := 1
 

@@ -27,7 +27,6 @@ import os as _os
 # TensorFlow reads these when it is first imported; setting them here keeps its
 # C++ start-up chatter out of the notebooks whichever kernel a student uses.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-_os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 __version__ = "0.1.0"

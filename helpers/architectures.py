@@ -23,6 +23,10 @@ class Architecture:
     output_activation: str = "linear"
     loss: str = "mse"
     dropout: float = 0.0
+    noise: float = 0.0  # std of Gaussian noise added to inputs while training (denoising)
+    kind: str = "dense"  # "dense", or "conv" for square single-channel images
+    max_epochs: int | None = None  # cap for slow models on a laptop CPU
+    family: str = "tabular"  # the kind of data it is built for: "tabular" or "image"
 
     @property
     def latent_dim(self) -> int:
@@ -50,6 +54,30 @@ REGISTRY: dict[str, Architecture] = {
         "enough to keep what normal rows share), linear output on standardised data.",
         encoder_units=(64, 26), decoder_units=(64,), latent_activation="linear",
     ),
+    # Seed 003's six MNIST variants (784 pixels in [0, 1], so a sigmoid output fits):
+    # "6 layers" = three encoding and three decoding layers, "4 layers" = two and two.
+    **{f"mnist_{depth}l{latent}_{act}": Architecture(
+        f"mnist_{depth}l{latent}_{act}",
+        f"Seed 003's {depth}-layer variant with latent size {latent}, {act} hidden layers, "
+        "sigmoid output, MSE.",
+        encoder_units=(256, 128, latent) if depth == 6 else (256, latent),
+        decoder_units=(128, 256) if depth == 6 else (256,),
+        activation=act, output_activation="sigmoid", family="image", max_epochs=12)
+       for depth, latent in ((6, 32), (4, 64), (4, 128)) for act in ("relu", "tanh")},
+    "mnist_conv": Architecture(
+        "mnist_conv",
+        "A convolutional autoencoder: two strided 3x3 convolutions (28x28 -> 14x14 -> 7x7) "
+        "and a dense latent of 32, mirrored by transposed convolutions. Convolutions share "
+        "their weights across the image, so strokes are learned once, wherever they are.",
+        encoder_units=(32, 16, 32), decoder_units=(16, 32), kind="conv",
+        output_activation="sigmoid", family="image", max_epochs=15),
+    "mnist_kit": Architecture(
+        "mnist_kit",
+        "The kit's MNIST autoencoder, 784-512-128-12: a narrow bottleneck of 12, trained as a "
+        "denoising autoencoder (Gaussian noise of 0.2 on the inputs while training), which "
+        "keeps it from reproducing strokes it has not learned as typical.",
+        encoder_units=(512, 128, 12), decoder_units=(128, 512), noise=0.2,
+        output_activation="sigmoid", family="image"),
     "seed_deep_sigmoid": Architecture(
         "seed_deep_sigmoid",
         "Seed 001's deep autoencoder exactly as written: sigmoid output and MAE loss. "
@@ -64,12 +92,15 @@ REGISTRY: dict[str, Architecture] = {
 PITFALL_ONLY = {"seed_deep_sigmoid"}
 
 
-def names() -> list[str]:
-    return list(REGISTRY)
+def names(family: str | None = None) -> list[str]:
+    """Architecture names, optionally only those built for one kind of data; the
+    pitfall-only ones are never offered."""
+    return [n for n, a in REGISTRY.items()
+            if n not in PITFALL_ONLY and (family is None or a.family == family)]
 
 
 def get(name: str) -> Architecture:
-    check_choice("model", name, names())
+    check_choice("model", name, list(REGISTRY))
     return REGISTRY[name]
 
 
@@ -82,11 +113,55 @@ def _keras():
     return keras
 
 
+def _side(input_dim: int) -> int:
+    side = int(round(input_dim ** 0.5))
+    if side * side != input_dim or side % 4:
+        raise ValueError(f"a convolutional autoencoder needs square images with a side divisible "
+                         f"by 4; got {input_dim} inputs")
+    return side
+
+
+def _conv_encoder(arch: Architecture, input_dim: int):
+    """Flat pixels -> image -> strided convolutions -> dense latent."""
+    keras = _keras()
+    side = _side(input_dim)
+    inputs = keras.Input(shape=(input_dim,), name="input")
+    x = keras.layers.Reshape((side, side, 1), name="to_image")(inputs)
+    *filters, latent = arch.encoder_units
+    for i, f in enumerate(filters):
+        x = keras.layers.Conv2D(f, 3, strides=2, padding="same", activation=arch.activation,
+                                name=f"conv_{i + 1}")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(latent, activation=arch.latent_activation or arch.activation,
+                           name="latent")(x)
+    return keras.Model(inputs, x, name=f"{arch.name}_encoder")
+
+
+def _conv_decoder(arch: Architecture, output_dim: int):
+    """Dense latent -> small feature map -> transposed convolutions -> flat pixels."""
+    keras = _keras()
+    side = _side(output_dim)
+    small = side // 2 ** len(arch.decoder_units)
+    inputs = keras.Input(shape=(arch.latent_dim,), name="latent_input")
+    x = keras.layers.Dense(small * small * arch.decoder_units[0], activation=arch.activation,
+                           name="dec_dense")(inputs)
+    x = keras.layers.Reshape((small, small, arch.decoder_units[0]), name="to_maps")(x)
+    for i, f in enumerate(arch.decoder_units):
+        x = keras.layers.Conv2DTranspose(f, 3, strides=2, padding="same",
+                                         activation=arch.activation, name=f"deconv_{i + 1}")(x)
+    x = keras.layers.Conv2D(1, 3, padding="same", activation=arch.output_activation,
+                            name="pixels")(x)
+    outputs = keras.layers.Flatten(name="reconstruction")(x)
+    return keras.Model(inputs, outputs, name=f"{arch.name}_decoder")
+
+
 def build_encoder(arch: Architecture, input_dim: int):
     """Input -> latent representation."""
+    if arch.kind == "conv":
+        return _conv_encoder(arch, input_dim)
     keras = _keras()
     inputs = keras.Input(shape=(input_dim,), name="input")
-    x = inputs
+    x = keras.layers.GaussianNoise(arch.noise, name="noise")(inputs) if arch.noise else inputs
     for i, units in enumerate(arch.encoder_units):
         last = i == len(arch.encoder_units) - 1
         act = (arch.latent_activation or arch.activation) if last else arch.activation
@@ -98,6 +173,8 @@ def build_encoder(arch: Architecture, input_dim: int):
 
 def build_decoder(arch: Architecture, output_dim: int):
     """Latent representation -> reconstruction of the input."""
+    if arch.kind == "conv":
+        return _conv_decoder(arch, output_dim)
     keras = _keras()
     inputs = keras.Input(shape=(arch.latent_dim,), name="latent_input")
     x = inputs

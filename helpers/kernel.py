@@ -13,8 +13,7 @@ from pathlib import Path
 
 NAME = "anomaly-kit"
 DISPLAY = "Python 3 (anomaly kit)"
-ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0",
-       "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
 
 
 def install(prefix: str = sys.prefix) -> Path:

@@ -71,6 +71,7 @@ class RunConfig:
     threshold: str
     threads: int
     run_dir: Path = field(repr=False)
+    options: dict = field(default_factory=dict)
 
     def describe(self) -> dict:
         d = asdict(self)
@@ -87,29 +88,42 @@ QUICK_EPOCHS = 2
 def configure(
     dataset: str = "synthetic",
     seed: int = 42,
-    epochs: int = 60,
+    epochs: int | str = "default",
     quick: bool = False,
     models: Sequence[str] | str = "default",
-    threshold: str = "best_f1",
+    threshold: str = "default",
     threads: int = 2,
     run_dir: str | None = None,
+    options: dict | None = None,
 ) -> RunConfig:
     """Validate the notebook parameters and return the run's configuration.
 
-    ``models="default"`` means the dataset's own list of autoencoders. In quick
+    ``models="default"`` and ``threshold="default"`` mean the dataset's own choices;
+    ``options`` holds dataset-specific settings (e.g. mnist's ``test_digit``). In quick
     mode the epochs are capped at ``QUICK_EPOCHS`` (a smoke test, not a result).
     """
     from . import architectures, datasets, thresholds
 
     check_choice("dataset", dataset, datasets.names())
+    spec = datasets.spec(dataset)
     check_int("seed", seed, minimum=0)
+    if epochs == "default":
+        epochs = spec.epochs
     check_int("epochs", epochs, minimum=1)
     check_bool("quick", quick)
     check_int("threads", threads, minimum=1)
+    if threshold == "default":
+        threshold = spec.threshold
     check_choice("threshold", threshold, thresholds.names())
+    if options is None:
+        options = {}
+    if not isinstance(options, dict):
+        raise ParameterError(f"options={options!r} must be a dict, e.g. {{}}")
+    options = {**options}
+    datasets.check_options(dataset, options)
     if models == "default":
-        models = list(datasets.spec(dataset).models)
-    models = check_choices("models", models, architectures.names())
+        models = list(spec.models)
+    models = check_choices("models", models, architectures.names(family=spec.kind))
     if run_dir is None:
         run_dir = paths.default_run_dir(dataset)
     elif not isinstance(run_dir, (str, Path)) or not str(run_dir).strip():
@@ -119,4 +133,4 @@ def configure(
         run_dir = paths.project_root() / run_dir
     if quick:
         epochs = min(epochs, QUICK_EPOCHS)
-    return RunConfig(dataset, seed, epochs, quick, models, threshold, threads, run_dir)
+    return RunConfig(dataset, seed, epochs, quick, models, threshold, threads, run_dir, options)

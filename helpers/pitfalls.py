@@ -24,10 +24,24 @@ def train_seed_recipe(split_unscaled: Split, epochs: int = 20):
     return model, fit
 
 
+# Datasets whose seed document gave a training recipe worth reproducing as a pitfall.
+SEED_RECIPES = {"synthetic": train_seed_recipe}
+
+
+def train_recipe(dataset: str, split_unscaled: Split, epochs: int = 20):
+    """Train the dataset's seed recipe, if its seed document has one; else None."""
+    recipe = SEED_RECIPES.get(dataset)
+    if recipe is None:
+        print(f"The seed document of {dataset!r} gives no training recipe to reproduce here; "
+              "its pitfalls are in notebooks 07 and 08.")
+        return None
+    return recipe(split_unscaled, epochs=epochs)
+
+
 def unreachable_share(X: np.ndarray, low: float = 0.0, high: float = 1.0) -> float:
-    """Share of values a sigmoid output can never reproduce (outside (0, 1))."""
+    """Share of values a sigmoid output can never reproduce (outside [0, 1])."""
     X = np.asarray(X)
-    return float(((X <= low) | (X >= high)).mean())
+    return float(((X < low) | (X > high)).mean())
 
 
 def mae_errors(model, X: np.ndarray) -> np.ndarray:
@@ -88,3 +102,10 @@ def table(y_test, test_scores, threshold: float, seed_recipe: dict | None = None
     ]
     return pd.DataFrame(rows, columns=["pitfall", "figure", "what it reports",
                                        "honest figure (anomaly class)", "why it misleads"])
+
+
+def recipe_figures(dataset: str, state, split_unscaled: Split) -> dict | None:
+    """Test figures of the seed recipe trained in notebook 05, if this dataset has one."""
+    if dataset not in SEED_RECIPES:
+        return None
+    return seed_recipe_figures(state.load_model("trained", SEED_RECIPE), split_unscaled)

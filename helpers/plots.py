@@ -164,3 +164,68 @@ def metric_bars(df: pd.DataFrame, metrics=("f1", "pr_auc", "roc_auc"), by: str =
         ax.bar_label(c, fmt="%.2f", fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def digit_grid(X, labels, per_class: int = 8, anomalous=(), side: int = 28):
+    """A few images of every class, anomalous classes marked in red."""
+    classes = sorted(set(np.asarray(labels).tolist()))
+    fig, axes = plt.subplots(len(classes), per_class, figsize=(per_class * 0.9, len(classes) * 0.95))
+    for row, cls in zip(np.atleast_2d(axes), classes):
+        idx = np.flatnonzero(np.asarray(labels) == cls)[:per_class]
+        for ax, i in zip(row, idx):
+            ax.imshow(X[i].reshape(side, side), cmap="Reds" if cls in anomalous else "gray_r")
+        for ax in row:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        row[0].set_ylabel(str(cls), rotation=0, labelpad=12,
+                          color=ANOMALY if cls in anomalous else "black")
+    fig.suptitle("Examples per digit (red: anomalous digits)", y=1.0)
+    fig.tight_layout()
+    return fig
+
+
+def overview(raw, kind: str, anomalous=()):
+    """The first look at a dataset: per-class feature densities for tables, example
+    images per class for images."""
+    if kind == "image":
+        return digit_grid(raw.X, raw.labels, anomalous=anomalous)
+    return feature_distributions(raw.frame(), raw.feature_names[:4])
+
+
+def image_pairs(X, recon, titles, side: int = 28, suptitle: str = ""):
+    """Originals (top) above their reconstructions (bottom)."""
+    n = len(X)
+    fig, axes = plt.subplots(2, n, figsize=(1.3 * n, 3.0), squeeze=False)
+    for i in range(n):
+        axes[0][i].imshow(X[i].reshape(side, side), cmap="gray_r", vmin=0, vmax=1)
+        axes[1][i].imshow(np.clip(recon[i], 0, 1).reshape(side, side), cmap="gray_r", vmin=0, vmax=1)
+        axes[0][i].set_title(titles[i], fontsize=8)
+        for ax in (axes[0][i], axes[1][i]):
+            ax.set_xticks([])
+            ax.set_yticks([])
+    axes[0][0].set_ylabel("input")
+    axes[1][0].set_ylabel("output")
+    fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def reconstructions(kind: str, X, recon, titles=None, title: str = "Input and reconstruction"):
+    """Inputs next to what a model makes of them, drawn as images or as rows."""
+    titles = titles or [f"#{i}" for i in range(len(X))]
+    if kind == "image":
+        return image_pairs(X, recon, titles, suptitle=title)
+    return reconstruction_rows(X, recon, n=min(3, len(X)), title=title)
+
+
+def tuning_scatter(results: pd.DataFrame):
+    """Reconstruction error of normal validation rows against validation ROC-AUC."""
+    fig, ax = plt.subplots(figsize=(8, 4))
+    sns.scatterplot(results, x="val MSE normal", y="val ROC-AUC", hue="model", style="model",
+                    s=60, ax=ax)
+    ax.set_xscale("log")
+    ax.set_xlabel("validation MSE on normal rows (log scale; lower = better reconstruction)")
+    ax.set_ylabel("validation ROC-AUC (higher = better detection)")
+    ax.legend(fontsize=7, bbox_to_anchor=(1.01, 1), loc="upper left")
+    fig.tight_layout()
+    return fig

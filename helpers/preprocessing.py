@@ -11,7 +11,17 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from .datasets.base import Split
 from .params import check_choice
 
-SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler}
+class NoScaling:
+    """For data already on a fixed scale, such as pixels in [0, 1]."""
+
+    def fit(self, X):
+        return self
+
+    def transform(self, X):
+        return np.asarray(X)
+
+
+SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler, "none": NoScaling}
 
 
 def fit_scaler(X_train: np.ndarray, kind: str = "standard"):
@@ -23,4 +33,20 @@ def scale_split(split: Split, scaler) -> Split:
     """The same split with every set passed through the (already fitted) scaler."""
     f = lambda X: scaler.transform(X).astype("float32")  # noqa: E731
     return Split(f(split.X_train), f(split.X_val), split.y_val, f(split.X_test), split.y_test,
-                 split.train_anomaly_share, dict(split.info))
+                 split.train_anomaly_share, dict(split.info), dict(split.labels))
+
+
+def scaling_table(split: Split, scaled: Split, names, n: int = 5):
+    """Mean and spread of the ``n`` most varied training features, before (raw train)
+    and after scaling (train and test)."""
+    import pandas as pd  # noqa: PLC0415
+
+    cols = np.sort(np.argsort(split.X_train.var(axis=0))[-n:])
+    return pd.DataFrame({
+        "raw train mean": split.X_train[:, cols].mean(axis=0),
+        "raw train std": split.X_train[:, cols].std(axis=0),
+        "train mean": scaled.X_train[:, cols].mean(axis=0),
+        "train std": scaled.X_train[:, cols].std(axis=0),
+        "test mean": scaled.X_test[:, cols].mean(axis=0),
+        "test std": scaled.X_test[:, cols].std(axis=0),
+    }, index=[names[i] for i in cols]).round(3)

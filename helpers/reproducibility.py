@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 import warnings
 from importlib import metadata
 
@@ -12,13 +13,31 @@ import numpy as np
 _threads_set: int | None = None
 
 
+def _import_tensorflow_silently():
+    """Import TensorFlow with the process's stderr (file descriptor 2) pointed at
+    /dev/null: its C++ start-up lines (such as oneDNN's notice) are written there
+    before any log setting applies, and a notebook kernel would show them."""
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import keras  # noqa: F401, PLC0415
+        import tensorflow as tf  # noqa: PLC0415
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+    return tf
+
+
 def quiet_tensorflow() -> None:
-    """Keep TensorFlow's C++ and Python log lines out of notebook outputs.
-    Must run before TensorFlow is imported (``import helpers`` already does it)."""
+    """Keep TensorFlow's C++ and Python log lines out of notebook outputs."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     import absl.logging  # noqa: PLC0415  (comes with TensorFlow)
-    import tensorflow as tf  # noqa: PLC0415
+
+    tf = _import_tensorflow_silently()
 
     absl.logging.set_verbosity(absl.logging.ERROR)
     tf.get_logger().setLevel("ERROR")  # e.g. tf.function retracing notices

@@ -96,7 +96,7 @@ def main(argv=None) -> int:
     nbs = notebooks(root / args.notebooks)
     extra = {} if args.seed is None else {"seed": args.seed}
     report = out / "report"
-    for stale in ("metrics.csv", "timings.csv"):
+    for stale in ("metrics.csv", "timings.csv", "tuning.csv"):
         (report / stale).unlink(missing_ok=True)  # a failed run must not leave an old table
 
     print(f"Running {len(nbs)} notebooks for {', '.join(chosen)}"
@@ -126,6 +126,9 @@ def main(argv=None) -> int:
         return 1
     df = summary.collect(files)
     summary.write(df, report / "metrics.csv")
+    tuning = [out / "runs" / ds / "tuning.csv" for ds in chosen]
+    if any(f.exists() for f in tuning):
+        summary.write(summary.collect([f for f in tuning if f.exists()]), report / "tuning.csv")
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 20)
     print(f"\nAll notebooks ran in {elapsed:.0f}s. Test-set figures at each detector's chosen "

@@ -29,9 +29,10 @@ PRODUCERS = {
     "scores": "06_threshold",
     "thresholds": "06_threshold",
     "metrics": "07_report",
+    "tuning": "08_tuning",
 }
 # settings that must agree between the notebooks of one run
-MUST_MATCH = ("dataset", "seed", "quick", "models", "epochs", "threads")
+MUST_MATCH = ("dataset", "seed", "quick", "models", "epochs", "threads", "options")
 
 
 class MissingStepError(RuntimeError):
@@ -64,7 +65,8 @@ class RunState:
         st = cls(cfg)
         if st.state_dir.exists():
             shutil.rmtree(st.state_dir)
-        (st.dir / "metrics.csv").unlink(missing_ok=True)  # written again by 07_report
+        for table in ("metrics.csv", "tuning.csv"):  # written again by 07 and 08
+            (st.dir / table).unlink(missing_ok=True)
         st.save_json("run", cfg.describe())
         return st
 

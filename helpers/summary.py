@@ -13,20 +13,24 @@ from . import metrics, thresholds
 
 COLUMNS = ["dataset", "model", "kind", "threshold_method", "chosen", "roc_auc", "pr_auc",
            "precision", "recall", "f1", "accuracy", "threshold", "tn", "fp", "fn", "tp",
-           "n_test", "n_test_anomalies", "fit_seconds"]
+           "n_test", "n_test_anomalies", "fit_seconds", "val_roc_auc", "val_pr_auc",
+           "data_source"]
 HEADLINE = ["dataset", "model", "threshold_method", "roc_auc", "pr_auc", "precision", "recall",
             "f1", "n_test", "n_test_anomalies", "fit_seconds"]
 
 
 def detector_rows(dataset: str, model: str, kind: str, fit_seconds: float,
                   inp: thresholds.ThresholdInputs, y_test, test_scores,
-                  chosen: str) -> list[dict]:
-    """Test-set figures of one detector under every threshold method."""
+                  chosen: str, source: str = "") -> list[dict]:
+    """Test-set figures of one detector under every threshold method, with its
+    threshold-free validation figures for reference."""
+    val = metrics.evaluate(inp.y_val, inp.val_scores, threshold=np.inf)
     rows = []
     for method, thr in thresholds.compute(inp).items():
         row = metrics.evaluate(y_test, test_scores, thr)
         row.update(dataset=dataset, model=model, kind=kind, threshold_method=method,
-                   chosen=method == chosen, fit_seconds=round(float(fit_seconds), 2))
+                   chosen=method == chosen, fit_seconds=round(float(fit_seconds), 2),
+                   val_roc_auc=val["roc_auc"], val_pr_auc=val["pr_auc"], data_source=source)
         rows.append(row)
     return rows
 
@@ -49,8 +53,8 @@ def write(df: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def collect(metric_files: list[Path]) -> pd.DataFrame:
-    return pd.concat([pd.read_csv(f) for f in metric_files], ignore_index=True)
+def collect(files: list[Path]) -> pd.DataFrame:
+    return pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
 
 
 def rounded(df: pd.DataFrame, digits: int = 3) -> pd.DataFrame:

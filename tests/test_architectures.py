@@ -10,15 +10,16 @@ def _seeded():
     reproducibility.seed_everything(0, threads=2)
 
 
-@pytest.mark.parametrize("name", architectures.names())
+@pytest.mark.parametrize("name", list(architectures.REGISTRY))
 def test_shapes(name):
     arch = architectures.get(name)
-    enc = architectures.build_encoder(arch, 32)
-    dec = architectures.build_decoder(arch, 32)
+    dim = 784 if arch.family == "image" else 32
+    enc = architectures.build_encoder(arch, dim)
+    dec = architectures.build_decoder(arch, dim)
     ae = architectures.assemble(enc, dec, name)
     assert enc.output_shape == (None, arch.latent_dim)
-    assert dec.output_shape == (None, 32)
-    assert ae.predict(np.zeros((4, 32), "float32"), verbose=0).shape == (4, 32)
+    assert dec.output_shape == (None, dim)
+    assert ae.predict(np.zeros((4, dim), "float32"), verbose=0).shape == (4, dim)
     table = architectures.summary_table(ae)
     assert table.loc["total", "parameters"] == ae.count_params()
 
@@ -65,3 +66,14 @@ def test_thread_count_cannot_change_silently():
 
 def test_versions_lists_tensorflow():
     assert reproducibility.versions()["tensorflow"] != "not installed"
+
+
+def test_conv_needs_square_images():
+    with pytest.raises(ValueError, match="square images"):
+        architectures.build_encoder(architectures.get("mnist_conv"), 30)
+
+
+def test_families_keep_models_with_their_data():
+    assert "kit_dense" in architectures.names("tabular")
+    assert "kit_dense" not in architectures.names("image")
+    assert "seed_deep_sigmoid" not in architectures.names()  # pitfall only

@@ -30,6 +30,25 @@ def test_offline_message(tmp_path):
         download.fetch("http://127.0.0.1:9/none.bin", tmp_path / "x.bin", "0" * 64, timeout=2)
 
 
-def test_make_data_says_what_it_does(capsys):
+def test_make_data_fetches_and_verifies(tmp_path, monkeypatch, capsys):
+    from helpers.datasets import mnist
+
+    src = tmp_path / "src.npz"
+    src.write_bytes(b"pretend npz")
+    digest = hashlib.sha256(b"pretend npz").hexdigest()
+    monkeypatch.setattr(mnist, "DOWNLOADS", ((src.as_uri(), "mnist.npz", digest),))
+    monkeypatch.setattr(download.paths, "data_dir", lambda: tmp_path / "data")
     assert download.main() == 0
-    assert "synthetic: nothing to download" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "synthetic: nothing to download" in out and "sha256 verified" in out
+    assert (tmp_path / "data" / "mnist" / "mnist.npz").read_bytes() == b"pretend npz"
+
+
+def test_make_data_offline_says_so(tmp_path, monkeypatch, capsys):
+    from helpers.datasets import mnist
+
+    monkeypatch.setattr(mnist, "DOWNLOADS", (("http://127.0.0.1:9/mnist.npz", "mnist.npz", "0" * 64),))
+    monkeypatch.setattr(download.paths, "data_dir", lambda: tmp_path / "data")
+    assert download.main() == 1
+    err = capsys.readouterr().err
+    assert "offline" in err and "default data needs no download" in err

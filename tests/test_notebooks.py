@@ -9,7 +9,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-STEPS = ["01_import", "02_load", "03_encoder", "04_decoder", "05_compile", "06_threshold", "07_report"]
+STEPS = ["01_import", "02_load", "03_encoder", "04_decoder", "05_compile", "06_threshold",
+         "07_report", "08_tuning"]
 
 
 def test_the_seven_steps_are_there():

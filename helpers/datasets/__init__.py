@@ -1,31 +1,59 @@
-"""The dataset registry. Adding a dataset means one new entry in ``REGISTRY``:
-a module with ``load(seed, quick) -> RawData`` and ``split(raw, seed) -> Split``,
-plus the autoencoders the notebooks train on it by default."""
+"""The dataset registry. Adding a dataset means one new entry in ``REGISTRY``: a
+module with ``load(seed, quick, options) -> RawData``, ``split(raw, seed, quick,
+options) -> Split``, ``check_options`` and ``NOTES`` (what the notebooks say about
+it), plus the defaults below."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 
 from ..params import check_choice
-from . import synthetic
+from . import mnist, synthetic
 from .base import RawData, Split
 
 
 @dataclass(frozen=True)
 class DatasetSpec:
     name: str
-    kind: str  # "tabular", "image" or "timeseries"
+    kind: str  # "tabular" or "image"
     title: str
     module: ModuleType
-    models: tuple[str, ...]
+    models: tuple[str, ...]  # the autoencoders trained by default
     scaler: str = "standard"
+    threshold: str = "best_f1"  # the threshold method the report applies by default
+    baselines: tuple[str, ...] = ("pca", "isolation_forest", "mahalanobis")
+    focus: str = ""  # the kit's own autoencoder for this data, shown in detail
+    epochs: int = 60  # default upper limit of training epochs (early stopping ends sooner)
+    batch_size: int = 256
+    # the course bar for the best autoencoder on the test set, e.g. {"pr_auc": 0.5}
+    bar: dict = field(default_factory=dict)
+    # notebook 08: the models it tunes and its grid (values per key; quick mode takes the first)
+    tuning_models: tuple[str, ...] = ()
+    tuning_grid: dict = field(default_factory=dict)
+    tuning_rows: int | None = None  # train the grid on a subsample of this many rows
 
 
 REGISTRY: dict[str, DatasetSpec] = {
     "synthetic": DatasetSpec(
-        name="synthetic", kind="tabular",
-        title="Synthetic imbalanced data (seed 001)", module=synthetic,
-        models=("seed_simple", "seed_deep", "kit_dense"),
+        name="synthetic", kind="tabular", title="Synthetic imbalanced data (seed 001)",
+        module=synthetic, models=("seed_simple", "seed_deep", "kit_dense"), focus="kit_dense",
+        bar={"pr_auc": 0.50, "f1": 0.45},
+        tuning_models=("seed_simple", "seed_deep", "kit_dense"),
+        tuning_grid={"learning_rate": (1e-3, 1e-2), "weight_decay": (0.0, 1e-4),
+                     "epochs": (5,), "batch_size": (256,)},
+    ),
+    "mnist": DatasetSpec(
+        name="mnist", kind="image", title="MNIST, digits 4 and 8 as anomalies (seed 003)",
+        module=mnist,
+        models=("mnist_6l32_relu", "mnist_6l32_tanh", "mnist_4l64_relu", "mnist_4l64_tanh",
+                "mnist_4l128_relu", "mnist_4l128_tanh", "mnist_conv", "mnist_kit"),
+        scaler="none", threshold="closest_to_corner", baselines=("pca", "isolation_forest"),
+        focus="mnist_kit", epochs=80, batch_size=128, bar={"roc_auc": 0.87, "f1": 0.45},
+        tuning_models=("mnist_6l32_relu", "mnist_6l32_tanh", "mnist_4l64_relu",
+                       "mnist_4l64_tanh", "mnist_4l128_relu", "mnist_4l128_tanh"),
+        tuning_grid={"learning_rate": (1e-3, 1e-2), "weight_decay": (0.0, 1e-4),
+                     "epochs": (8,), "batch_size": (128,)},
+        tuning_rows=1_000,
     ),
 }
 
@@ -39,12 +67,50 @@ def spec(name: str) -> DatasetSpec:
     return REGISTRY[name]
 
 
-def load(name: str, seed: int, quick: bool = False) -> RawData:
-    return spec(name).module.load(seed=seed, quick=quick)
+def check_options(name: str, options: dict) -> dict:
+    return spec(name).module.check_options(options)
 
 
-def split(name: str, raw: RawData, seed: int) -> Split:
-    return spec(name).module.split(raw, seed=seed)
+def load(name: str, seed: int, quick: bool = False, options: dict | None = None) -> RawData:
+    return spec(name).module.load(seed=seed, quick=quick, options=options or {})
 
 
-__all__ = ["DatasetSpec", "RawData", "Split", "REGISTRY", "names", "spec", "load", "split"]
+def split(name: str, raw: RawData, seed: int, quick: bool = False,
+          options: dict | None = None) -> Split:
+    return spec(name).module.split(raw, seed=seed, quick=quick, options=options or {})
+
+
+def focus(name: str, models) -> str:
+    """The model a notebook shows in detail: the dataset's own, else the first trained."""
+    f = spec(name).focus
+    return f if f in models else list(models)[0]
+
+
+def meets_bar(name: str, row) -> bool:
+    """Whether a result row reaches the dataset's course bar."""
+    return all(row[k] >= v for k, v in spec(name).bar.items())
+
+
+def describe(name: str, raw: RawData):
+    """Summary statistics: of the first features for tables; for images, of each
+    image's mean brightness and share of inked pixels, per class."""
+    import pandas as pd  # noqa: PLC0415
+
+    if spec(name).kind == "image":
+        per_image = pd.DataFrame({"label": raw.labels, "mean brightness": raw.X.mean(axis=1),
+                                  "inked share": (raw.X > 0.5).mean(axis=1)})
+        return per_image.groupby("label").agg(["mean", "std"]).round(3)
+    return raw.frame().describe().T.round(2).head(8)
+
+
+def notes(name: str, notebook: str):
+    """What the notebooks say about this dataset at this step, as Markdown (empty if
+    nothing)."""
+    from IPython.display import Markdown  # noqa: PLC0415
+
+    return Markdown(spec(name).module.NOTES.get(notebook, "").strip() or
+                    "*(nothing specific to this dataset here)*")
+
+
+__all__ = ["DatasetSpec", "RawData", "Split", "REGISTRY", "names", "spec", "load", "split",
+           "notes", "check_options"]

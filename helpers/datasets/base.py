@@ -16,9 +16,12 @@ class RawData:
     y: np.ndarray
     feature_names: list[str]
     source: str
+    labels: np.ndarray | None = None  # original classes (e.g. digits), where there are any
 
     def frame(self) -> pd.DataFrame:
         df = pd.DataFrame(self.X, columns=self.feature_names)
+        if self.labels is not None:
+            df["label"] = self.labels
         df["is_anomaly"] = self.y.astype(int)
         return df
 
@@ -42,6 +45,7 @@ class Split:
     y_test: np.ndarray
     train_anomaly_share: float
     info: dict = field(default_factory=dict)
+    labels: dict = field(default_factory=dict)  # original classes of "val"/"test" rows
 
     @property
     def X_val_normal(self) -> np.ndarray:
@@ -63,13 +67,15 @@ class Split:
             "X_train": self.X_train, "X_val": self.X_val, "y_val": self.y_val,
             "X_test": self.X_test, "y_test": self.y_test,
             "train_anomaly_share": np.array(self.train_anomaly_share),
+            **{f"labels_{k}": v for k, v in self.labels.items()},
         }
 
     @classmethod
     def from_arrays(cls, arrays, info: dict | None = None) -> "Split":
+        labels = {k[len("labels_"):]: v for k, v in arrays.items() if k.startswith("labels_")}
         return cls(
             arrays["X_train"], arrays["X_val"], arrays["y_val"], arrays["X_test"],
-            arrays["y_test"], float(arrays["train_anomaly_share"]), info or {},
+            arrays["y_test"], float(arrays["train_anomaly_share"]), info or {}, labels,
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sklearn.datasets import make_classification
 
+from ..params import ParameterError
 from .base import RawData, Split, split_tabular
 
 # Exactly the seed's call. Note what it leaves at its default: flip_y=0.01 gives
@@ -12,14 +13,67 @@ from .base import RawData, Split, split_tabular
 PARAMS = dict(n_samples=100_000, n_features=32, n_informative=32, n_redundant=0,
               n_repeated=0, n_classes=2, n_clusters_per_class=1, weights=[0.995, 0.005],
               class_sep=0.5, random_state=0)
+OPTIONS: dict = {}
+
+# What the notebooks say about this dataset, by notebook.
+NOTES = {
+    "02_load": """
+### The synthetic dataset (seed 001)
+
+Seed 001 builds its data with scikit-learn's `make_classification`: 100,000 rows of 32 numeric
+features, two classes, weights 99.5% / 0.5%, and `class_sep=0.5`, so the two classes overlap.
+The kit calls it with exactly the seed's arguments; nothing is downloaded.
+
+One argument the seed left at its default matters a great deal: `flip_y=0.01` gives 1% of *all*
+rows a random label. About half of those land in class 1, so roughly **half of the rows labelled
+"anomaly" are ordinary rows** from the normal cluster. No detector can find them, which caps
+recall near one half and keeps every honest precision-recall figure modest.
+
+The split: 20% of all rows become the test set (`random_state=42`, as in the seed); from the
+rest, a fifth of the normal rows are held out and joined by *all* that part's anomalies to form
+the validation set; the remaining normal rows are the training set. The raw features span about
+-10 to 10, which matters for seed 001's sigmoid output (notebook 05).
+""",
+    "03_encoder": """
+On this data the anomalies differ from normal rows in the directions where normal rows vary
+least, so a good bottleneck keeps most directions and drops only the least varied ones:
+`kit_dense` uses 26 of 32. Chosen on the **validation** set: when the kit was written,
+bottlenecks of 16, 20, 24, 26 and 28 gave validation PR-AUC 0.49, 0.53, 0.56, 0.56 and 0.55.
+`seed_simple` keeps all 32 (nothing forces a summary) and `seed_deep` only 4 (too few for 32
+independent features).
+""",
+    "05_compile": """
+`seed_deep`'s loss stays high: four numbers cannot carry 32 independent features, so its
+reconstructions are poor for every row, normal or not. `seed_simple` and `kit_dense` reach a much
+lower loss.
+""",
+    "06_threshold": """
+Half the labelled anomalies sit right inside the normal hump: those are the rows whose label
+`flip_y` drew at random (notebook 02).
+""",
+    "07_report": """
+- On this data the Mahalanobis distance, a one-line classical method, is as good as the best
+  autoencoder: a neural network is not automatically the better detector.
+- About half of this dataset's "anomalies" are random labels (`flip_y`), so no method reaches a
+  recall much above one half without flagging many normal rows.
+""",
+}
 
 
-def load(seed: int, quick: bool = False) -> RawData:
+def check_options(options: dict) -> dict:
+    if options:
+        raise ParameterError(f"options {sorted(options)} are not known for synthetic; "
+                             "it takes none")
+    return {}
+
+
+def load(seed: int, quick: bool = False, options: dict | None = None) -> RawData:
+    check_options(options or {})
     X, y = make_classification(**PARAMS)
     names = [f"x{i:02d}" for i in range(X.shape[1])]
     return RawData(X=X.astype("float32"), y=y.astype(int), feature_names=names,
                    source="sklearn.datasets.make_classification (seed 001's parameters)")
 
 
-def split(raw: RawData, seed: int) -> Split:
+def split(raw: RawData, seed: int, quick: bool = False, options: dict | None = None) -> Split:
     return split_tabular(raw, seed=seed, test_size=0.2, test_seed=42, val_size=0.2)

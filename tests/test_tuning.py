@@ -1,0 +1,41 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import architectures, tuning
+from helpers.datasets.base import Split
+
+
+def test_combinations():
+    grid = {"learning_rate": (1e-3, 1e-2), "weight_decay": (0, 1e-4), "epochs": (2,), "batch_size": (32,)}
+    assert len(tuning.combinations(grid)) == 4
+    assert tuning.combinations(grid, quick=True) == [
+        {"learning_rate": 1e-3, "weight_decay": 0, "epochs": 2, "batch_size": 32}]
+    with pytest.raises(ValueError, match="batch_size"):
+        tuning.combinations({"learning_rate": (1,), "weight_decay": (0,), "epochs": (1,)})
+
+
+def test_grid_runs_on_validation_data_only():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 8)).astype("float32")
+    outl = (rng.normal(size=(30, 8)) * 3).astype("float32")
+    split = Split(X[:200], np.r_[X[200:], outl], np.r_[np.zeros(100, int), np.ones(30, int)],
+                  np.full((5, 8), np.nan, "float32"), np.zeros(5, int), 0.1)  # test rows unusable
+    grid = {"learning_rate": (1e-2,), "weight_decay": (0.0,), "epochs": (2,), "batch_size": (64,)}
+    architectures.REGISTRY["tiny_test"] = architectures.Architecture("tiny_test", "test", (6, 3), (6,))
+    try:
+        res = tuning.run(["tiny_test"], grid, split, seed=0, max_rows=100)
+    finally:
+        del architectures.REGISTRY["tiny_test"]
+    assert len(res) == 1 and 0 <= res.loc[0, "val ROC-AUC"] <= 1
+    assert res.loc[0, "gap"] == pytest.approx(res.loc[0, "val MSE anomalies"] - res.loc[0, "val MSE normal"])
+    assert "lowest normal MSE" in tuning.rankings(res)
+    assert isinstance(tuning.verdict(res), str)
+
+
+def test_verdict_says_when_goals_disagree():
+    res = pd.DataFrame([
+        {"model": "a", "val MSE normal": 0.01, "val ROC-AUC": 0.6},
+        {"model": "b", "val MSE normal": 0.05, "val ROC-AUC": 0.9},
+    ])
+    assert "weaker detector" in tuning.verdict(res)
