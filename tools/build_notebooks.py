@@ -860,6 +860,8 @@ made on validation data, so the test figures stay honest.
 def build() -> dict[str, nbformat.NotebookNode]:
     out = {}
     for name, cells in NOTEBOOKS.items():
+        for i, cell in enumerate(cells):
+            cell.id = f"{name[:2]}-{i:02d}"  # stable ids keep diffs of refreshed notebooks small
         nb = new_notebook(cells=cells)
         nb.metadata["kernelspec"] = KERNEL
         nb.metadata["language_info"] = {"name": "python"}

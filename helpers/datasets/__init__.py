@@ -41,6 +41,7 @@ REGISTRY: dict[str, DatasetSpec] = {
         tuning_models=("seed_simple", "seed_deep", "kit_dense"),
         tuning_grid={"learning_rate": (1e-3, 1e-2), "weight_decay": (0.0, 1e-4),
                      "epochs": (5,), "batch_size": (256,)},
+        tuning_rows=10_000,
     ),
     "mnist": DatasetSpec(
         name="mnist", kind="image", title="MNIST, digits 4 and 8 as anomalies (seed 003)",
