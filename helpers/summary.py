@@ -19,18 +19,21 @@ HEADLINE = ["dataset", "model", "threshold_method", "roc_auc", "pr_auc", "precis
             "f1", "n_test", "n_test_anomalies", "fit_seconds"]
 
 
-def detector_rows(dataset: str, model: str, kind: str, fit_seconds: float,
-                  inp: thresholds.ThresholdInputs, y_test, test_scores,
-                  chosen: str, source: str = "") -> list[dict]:
-    """Test-set figures of one detector under every threshold method, with its
-    threshold-free validation figures for reference."""
-    val = metrics.evaluate(inp.y_val, inp.val_scores, threshold=np.inf)
+def detector_rows(dataset: str, model: str, kind: str, fit_seconds: float, train_scores,
+                  val_scores, test_scores, split, chosen: str) -> list[dict]:
+    """Test-set figures of one detector under every threshold method (each threshold
+    set from its training and validation scores only), with its threshold-free
+    validation figures and the data source for reference."""
+    inp = thresholds.ThresholdInputs(np.asarray(train_scores), np.asarray(val_scores),
+                                     split.y_val, split.train_anomaly_share)
+    val = metrics.evaluate(split.y_val, inp.val_scores, threshold=np.inf)
     rows = []
     for method, thr in thresholds.compute(inp).items():
-        row = metrics.evaluate(y_test, test_scores, thr)
+        row = metrics.evaluate(split.y_test, test_scores, thr)
         row.update(dataset=dataset, model=model, kind=kind, threshold_method=method,
                    chosen=method == chosen, fit_seconds=round(float(fit_seconds), 2),
-                   val_roc_auc=val["roc_auc"], val_pr_auc=val["pr_auc"], data_source=source)
+                   val_roc_auc=val["roc_auc"], val_pr_auc=val["pr_auc"],
+                   data_source=split.info.get("source", ""))
         rows.append(row)
     return rows
 

@@ -37,6 +37,12 @@ def compile_autoencoder(model, arch: Architecture, learning_rate: float = 1e-3,
     return model
 
 
+def epochs_for(arch: Architecture, limit: int) -> int:
+    """The run's epoch limit, capped by the architecture's own ``max_epochs`` (slow
+    models on a laptop CPU)."""
+    return min(limit, arch.max_epochs or limit)
+
+
 def fit_autoencoder(model, X_train: np.ndarray, X_val_normal: np.ndarray, epochs: int,
                     batch_size: int = 256, patience: int = 10,
                     early_stopping: bool = True) -> FitResult:

@@ -445,7 +445,7 @@ fits = {}
 for name in cfg.models:
     model = state.load_model("untrained", name)
     training.compile_autoencoder(model, architectures.get(name))
-    epochs = min(cfg.epochs, architectures.get(name).max_epochs or cfg.epochs)
+    epochs = training.epochs_for(architectures.get(name), cfg.epochs)
     fit = training.fit_autoencoder(model, split.X_train, split.X_val_normal, epochs=epochs,
                                    batch_size=batch_size)
     state.save_model("trained", model, key=name)
@@ -629,23 +629,21 @@ distance.
 """),
     params_cell(),
     setup("07_report", "import numpy as np\nfrom sklearn.metrics import classification_report\n"
-          "from helpers import baselines, datasets, metrics, pitfalls, plots, summary, thresholds, training\n"
+          "from helpers import baselines, datasets, metrics, pitfalls, plots, summary, training\n"
           "from helpers.session import load_split"),
     code("""
 split = load_split(state)
 spec = datasets.spec(cfg.dataset)
 chosen = state.load_json("thresholds")["chosen"]
-source = split.info.get("source", "")
-print("data:", source)
+print("data:", split.info.get("source", ""))
+trained = state.load_models("trained", cfg.models)
 rows, test_scores, val_pr_auc = [], {}, {}
-for name in cfg.models:
-    model = state.load_model("trained", name)
-    s = state.load_arrays("scores", key=name)
-    inp = thresholds.ThresholdInputs(s["train"], s["val"], split.y_val, split.train_anomaly_share)
+for name, model in trained.items():
+    s = state.load_arrays("scores", key=name)  # training and validation errors from 06
     test_scores[name] = training.reconstruction_errors(model, split.X_test)
     fit_seconds = state.load_json("trained", key=name)["fit_seconds"]
-    rows += summary.detector_rows(cfg.dataset, name, "autoencoder", fit_seconds, inp,
-                                  split.y_test, test_scores[name], chosen, source)
+    rows += summary.detector_rows(cfg.dataset, name, "autoencoder", fit_seconds, s["train"],
+                                  s["val"], test_scores[name], split, chosen)
     val_pr_auc[name] = rows[-1]["val_pr_auc"]
 """, check=False),
     md("""
@@ -654,11 +652,9 @@ for name in cfg.models:
     code("""
 for name in spec.baselines:
     det, seconds = baselines.fit(name, split.X_train, seed=cfg.seed)
-    inp = thresholds.ThresholdInputs(det.score(split.X_train), det.score(split.X_val),
-                                     split.y_val, split.train_anomaly_share)
     test_scores[name] = det.score(split.X_test)
-    rows += summary.detector_rows(cfg.dataset, name, "baseline", seconds, inp,
-                                  split.y_test, test_scores[name], chosen, source)
+    rows += summary.detector_rows(cfg.dataset, name, "baseline", seconds, det.score(split.X_train),
+                                  det.score(split.X_val), test_scores[name], split, chosen)
     print(f"{name:<17} {det.describe()}, fitted in {seconds:.2f}s")
 results = summary.frame(rows)
 summary.write(results, cfg.run_dir / "metrics.csv")
@@ -729,7 +725,7 @@ plots.confusion_grid({r["threshold_method"]: r for r in points.to_dict(orient="r
 A few test rows of each kind, with the model's reconstruction and its error (the anomaly score).
 """),
     code("""
-model = state.load_model("trained", best)
+model = trained[best]
 pick = np.r_[np.flatnonzero(split.y_test == 0)[:4], np.flatnonzero(split.y_test == 1)[:4]]
 titles = [f"{'anomaly' if split.y_test[i] else 'normal'} {test_scores[best][i]:.3f}" for i in pick]
 plots.reconstructions(spec.kind, split.X_test[pick], model.predict(split.X_test[pick], verbose=0),
