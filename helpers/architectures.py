@@ -24,9 +24,9 @@ class Architecture:
     loss: str = "mse"
     dropout: float = 0.0
     noise: float = 0.0  # std of Gaussian noise added to inputs while training (denoising)
-    kind: str = "dense"  # "dense", or "conv" for square single-channel images
+    kind: str = "dense"  # "dense", "conv" for square single-channel images, "lstm" for windows
     max_epochs: int | None = None  # cap for slow models on a laptop CPU
-    family: str = "tabular"  # the kind of data it is built for: "tabular" or "image"
+    family: str = "tabular"  # the kind of data it is built for: "tabular", "image" or "series"
 
     @property
     def latent_dim(self) -> int:
@@ -78,6 +78,48 @@ REGISTRY: dict[str, Architecture] = {
         "keeps it from reproducing strokes it has not learned as typical.",
         encoder_units=(512, 128, 12), decoder_units=(128, 512), noise=0.2,
         output_activation="sigmoid", family="image"),
+    # Seed 000's four variants, on windows of a time series (standardised, so the
+    # output is linear where the seed had a ReLU).
+    "ts_dense": Architecture(
+        "ts_dense",
+        "Seed 000's model 1 on windows: dense 64-32-16 with ReLU, mirrored, linear output.",
+        encoder_units=(64, 32, 16), decoder_units=(32, 64), family="series"),
+    "ts_lstm": Architecture(
+        "ts_lstm",
+        "Seed 000's model 2: an LSTM encoder reads the window step by step into 64 numbers; "
+        "an LSTM decoder unrolls them back into the window.",
+        encoder_units=(64,), decoder_units=(64,), activation="tanh", kind="lstm",
+        family="series", max_epochs=6),
+    "ts_deep_tanh": Architecture(
+        "ts_deep_tanh",
+        "Seed 000's model 3 on windows: dense 128-64-32-16 with tanh, mirrored, linear output.",
+        encoder_units=(128, 64, 32, 16), decoder_units=(32, 64, 128), activation="tanh",
+        family="series"),
+    "ts_leaky_dropout": Architecture(
+        "ts_leaky_dropout",
+        "Seed 000's model 4 on windows: 128-64-32-16 with LeakyReLU and dropout 0.2 between "
+        "layers, mirrored, linear output.",
+        encoder_units=(128, 64, 32, 16), decoder_units=(32, 64, 128), activation="leaky_relu",
+        dropout=0.2, family="series"),
+    "ts_kit": Architecture(
+        "ts_kit",
+        "The kit's windowed autoencoder: window-64-8-64-window with tanh and a sigmoid output. "
+        "The series are scaled to [0, 1] on their normal training points, so the sigmoid "
+        "cannot reproduce a level never seen in training: the score keeps the level, not just "
+        "the shape of the window.",
+        encoder_units=(64, 8), decoder_units=(64,), activation="tanh",
+        output_activation="sigmoid", family="series"),
+    # Seed 002's pointwise model: one value in, one value out.
+    "pointwise": Architecture(
+        "pointwise",
+        "Seed 002's model, Input(1) -> Dense(10, relu) -> Dense(1): it sees one value at a "
+        "time, so it can only learn which values are usual. Linear output here.",
+        encoder_units=(10,), decoder_units=(), family="point"),
+    "pointwise_relu_output": Architecture(
+        "pointwise_relu_output",
+        "Seed 002's model exactly as written, with a ReLU on its one output unit. Used only "
+        "to show that pitfall.",
+        encoder_units=(10,), decoder_units=(), output_activation="relu", family="point"),
     "seed_deep_sigmoid": Architecture(
         "seed_deep_sigmoid",
         "Seed 001's deep autoencoder exactly as written: sigmoid output and MAE loss. "
@@ -89,7 +131,7 @@ REGISTRY: dict[str, Architecture] = {
 }
 
 # Architectures that only exist to demonstrate a mistake; never a default.
-PITFALL_ONLY = {"seed_deep_sigmoid"}
+PITFALL_ONLY = {"seed_deep_sigmoid", "pointwise_relu_output"}
 
 
 def names(family: str | None = None) -> list[str]:
@@ -155,10 +197,33 @@ def _conv_decoder(arch: Architecture, output_dim: int):
     return keras.Model(inputs, outputs, name=f"{arch.name}_decoder")
 
 
+def _lstm_encoder(arch: Architecture, input_dim: int):
+    """A window of values -> a sequence of one feature -> LSTM -> its final state."""
+    keras = _keras()
+    inputs = keras.Input(shape=(input_dim,), name="input")
+    x = keras.layers.Reshape((input_dim, 1), name="to_sequence")(inputs)
+    x = keras.layers.LSTM(arch.latent_dim, name="latent")(x)
+    return keras.Model(inputs, x, name=f"{arch.name}_encoder")
+
+
+def _lstm_decoder(arch: Architecture, output_dim: int):
+    """The latent vector, repeated at every step -> LSTM -> one value per step."""
+    keras = _keras()
+    inputs = keras.Input(shape=(arch.latent_dim,), name="latent_input")
+    x = keras.layers.RepeatVector(output_dim, name="repeat")(inputs)
+    x = keras.layers.LSTM(arch.decoder_units[0], return_sequences=True, name="dec_lstm")(x)
+    x = keras.layers.TimeDistributed(keras.layers.Dense(1, activation=arch.output_activation),
+                                     name="values")(x)
+    outputs = keras.layers.Flatten(name="reconstruction")(x)
+    return keras.Model(inputs, outputs, name=f"{arch.name}_decoder")
+
+
 def build_encoder(arch: Architecture, input_dim: int):
     """Input -> latent representation."""
     if arch.kind == "conv":
         return _conv_encoder(arch, input_dim)
+    if arch.kind == "lstm":
+        return _lstm_encoder(arch, input_dim)
     keras = _keras()
     inputs = keras.Input(shape=(input_dim,), name="input")
     x = keras.layers.GaussianNoise(arch.noise, name="noise")(inputs) if arch.noise else inputs
@@ -175,6 +240,8 @@ def build_decoder(arch: Architecture, output_dim: int):
     """Latent representation -> reconstruction of the input."""
     if arch.kind == "conv":
         return _conv_decoder(arch, output_dim)
+    if arch.kind == "lstm":
+        return _lstm_decoder(arch, output_dim)
     keras = _keras()
     inputs = keras.Input(shape=(arch.latent_dim,), name="latent_input")
     x = inputs

@@ -32,6 +32,12 @@ def build_dir() -> Path:
 
 
 def data_dir() -> Path:
+    """Where optional real datasets live (``data/``); ``ANOMALY_KIT_DATA`` moves it, as
+    the tests do with small files they write themselves."""
+    env = os.environ.get("ANOMALY_KIT_DATA")
+    if env:
+        path = Path(env)
+        return path if path.is_absolute() else project_root() / path
     return project_root() / "data"
 
 

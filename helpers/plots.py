@@ -45,14 +45,14 @@ def feature_distributions(df: pd.DataFrame, features, label: str = "is_anomaly")
     return fig
 
 
-def reconstruction_rows(X, recon, n: int = 3, title: str = "Input and reconstruction"):
+def reconstruction_rows(X, recon, n: int = 3, title: str = "Input and reconstruction", titles=None):
     """A few rows next to what a model makes of them."""
     fig, axes = plt.subplots(1, n, figsize=(4 * n, 2.8), sharey=True)
     for i, ax in enumerate(np.atleast_1d(axes)):
         ax.plot(X[i], marker="o", ms=3, lw=1, color=NORMAL, label="input")
         ax.plot(recon[i], marker="x", ms=3, lw=1, color=ANOMALY, label="reconstruction")
-        ax.set_title(f"row {i}")
-        ax.set_xlabel("feature")
+        ax.set_title(titles[i] if titles else f"row {i}")
+        ax.set_xlabel("feature (or position in the window)")
     np.atleast_1d(axes)[0].legend()
     fig.suptitle(title)
     fig.tight_layout()
@@ -184,9 +184,73 @@ def digit_grid(X, labels, per_class: int = 8, anomalous=(), side: int = 28):
     return fig
 
 
+def _shade(ax, t, y, label="labelled anomaly"):
+    """Shade the runs of anomalous points of one series."""
+    from .events import runs  # noqa: PLC0415
+
+    for k, (a, b) in enumerate(runs(y)):
+        ax.axvspan(t[a] - 0.5, t[b - 1] + 0.5, color=ANOMALY, alpha=0.25, lw=0,
+                   label=label if k == 0 else None)
+
+
+def series_overview(raw, n: int = 3):
+    """A few series with their labelled anomalies shaded: the ones with the most
+    anomalous points."""
+    df = raw.frame()
+    top = df.groupby("series", sort=False)["is_anomaly"].sum().sort_values(ascending=False)
+    chosen = list(top.index[:n])
+    fig, axes = plt.subplots(len(chosen), 1, figsize=(11, 2.3 * len(chosen)), squeeze=False)
+    for ax, name in zip(axes[:, 0], chosen):
+        one = df[df["series"] == name]
+        t = np.arange(len(one))
+        ax.plot(t, one["value"].to_numpy(), color=NORMAL, lw=0.7)
+        _shade(ax, t, one["is_anomaly"].to_numpy())
+        ax.set_title(f"{name}: {len(one):,} points, {int(one['is_anomaly'].sum())} anomalous",
+                     fontsize=10)
+        ax.set_ylabel("value")
+    axes[0, 0].legend(loc="upper left", fontsize=8)
+    axes[-1, 0].set_xlabel("time step")
+    fig.tight_layout()
+    return fig
+
+
+def series_detections(split, part: str, scores, threshold: float, title: str = "", group=None):
+    """One series of ``part``: its values with the labelled anomalies shaded and the
+    flagged points marked (top), and the anomaly score over time with the threshold
+    (bottom). By default the series with the most anomalous points."""
+    ts = split.ts
+    groups, y = ts[f"{part}_group"], ts[f"{part}_y"]
+    if group is None:
+        counts = np.bincount(groups, weights=y, minlength=groups.max() + 1)
+        group = int(np.argmax(counts))
+    m = groups == group
+    t = np.arange(m.sum())
+    values, yy, s = ts[f"{part}_raw"][m], y[m], np.asarray(scores)[m]
+    flagged = s >= threshold
+    fig, (a1, a2) = plt.subplots(2, 1, figsize=(11, 5), sharex=True)
+    a1.plot(t, values, color=NORMAL, lw=0.8)
+    _shade(a1, t, yy)
+    a1.scatter(t[flagged], values[flagged], color="black", marker="x", s=18, zorder=3,
+               label=f"flagged ({int(flagged.sum())})")
+    a1.set_ylabel("value")
+    a1.legend(loc="upper left", fontsize=8)
+    a1.set_title(title or f"{part} part of series {group}")
+    a2.plot(t, s, color=NORMAL, lw=0.8)
+    _shade(a2, t, yy)
+    a2.axhline(threshold, color="black", ls="--", lw=1, label="threshold")
+    a2.set_yscale("log")
+    a2.set_ylabel("anomaly score (log)")
+    a2.set_xlabel("time step within the part")
+    a2.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 def overview(raw, kind: str, anomalous=()):
     """The first look at a dataset: per-class feature densities for tables, example
-    images per class for images."""
+    images per class for images, a few series for time series."""
+    if kind == "series":
+        return series_overview(raw)
     if kind == "image":
         return digit_grid(raw.X, raw.labels, anomalous=anomalous)
     return feature_distributions(raw.frame(), raw.feature_names[:4])
@@ -215,7 +279,10 @@ def reconstructions(kind: str, X, recon, titles=None, title: str = "Input and re
     titles = titles or [f"#{i}" for i in range(len(X))]
     if kind == "image":
         return image_pairs(X, recon, titles, suptitle=title)
-    return reconstruction_rows(X, recon, n=min(3, len(X)), title=title)
+    if len(X) > 3:  # a few of each kind: the first two and the last (often an anomaly)
+        keep = [0, 1, len(X) - 1]
+        X, recon, titles = np.asarray(X)[keep], np.asarray(recon)[keep], [titles[i] for i in keep]
+    return reconstruction_rows(X, recon, n=len(X), title=title, titles=titles)
 
 
 def tuning_scatter(results: pd.DataFrame):

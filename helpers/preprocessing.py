@@ -5,6 +5,8 @@ shape the training data: a quiet leak. The scaler learns means and spreads from
 ``X_train`` and is then applied, unchanged, to validation and test rows."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
@@ -32,8 +34,8 @@ def fit_scaler(X_train: np.ndarray, kind: str = "standard"):
 def scale_split(split: Split, scaler) -> Split:
     """The same split with every set passed through the (already fitted) scaler."""
     f = lambda X: scaler.transform(X).astype("float32")  # noqa: E731
-    return Split(f(split.X_train), f(split.X_val), split.y_val, f(split.X_test), split.y_test,
-                 split.train_anomaly_share, dict(split.info), dict(split.labels))
+    return replace(split, X_train=f(split.X_train), X_val=f(split.X_val), X_test=f(split.X_test),
+                   info=dict(split.info), labels=dict(split.labels))
 
 
 def scaling_table(split: Split, scaled: Split, names, n: int = 5):
@@ -42,6 +44,8 @@ def scaling_table(split: Split, scaled: Split, names, n: int = 5):
     import pandas as pd  # noqa: PLC0415
 
     cols = np.sort(np.argsort(split.X_train.var(axis=0))[-n:])
+    if len(names) != split.X_train.shape[1]:  # windows of a time series: name the positions
+        names = [f"window position {i}" for i in range(split.X_train.shape[1])]
     return pd.DataFrame({
         "raw train mean": split.X_train[:, cols].mean(axis=0),
         "raw train std": split.X_train[:, cols].std(axis=0),

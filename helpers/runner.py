@@ -3,7 +3,8 @@
     python -m helpers.runner [--datasets synthetic,...] [--quick] [--out build]
 
 For each dataset the seven notebooks run in order with papermill; the executed
-copies go to ``<out>/runs/<dataset>/``. When every dataset succeeded, their metric
+copies go to ``<out>/runs/<dataset>/``. A dataset whose data must be downloaded
+first (``make data``) and is not there is skipped with a line in the summary. When every dataset succeeded, their metric
 rows are gathered into ``<out>/report/metrics.csv`` and printed. A failing cell
 stops that dataset, its executed notebook (with the error) is kept, the run goes
 on with the other datasets, and the command exits non-zero naming the notebook and
@@ -103,22 +104,33 @@ def main(argv=None) -> int:
           f"{' (quick mode)' if args.quick else ''}; executed notebooks go to "
           f"{paths.show(out / 'runs')}/<dataset>/")
     total = time.perf_counter()
-    failures, timings = [], []
+    failures, timings, skipped = [], [], {}
     for ds in chosen:
+        gone = datasets.missing_data(ds)
+        if gone:
+            skipped[ds] = (f"{ds}: SKIPPED, its data is not there ({', '.join(paths.show(g) for g in gone)}); "
+                           "run `make data` on a machine with internet access to fetch it")
+            print(f"  {skipped[ds]}")
+            shutil.rmtree(out / "runs" / ds, ignore_errors=True)  # no old results left behind
+            continue
         msg = run_dataset(ds, nbs, out, args.quick, extra, timings)
         if msg:
             failures.append(msg)
     elapsed = time.perf_counter() - total
+    ran = [ds for ds in chosen if ds not in skipped]
 
     import pandas as pd  # noqa: PLC0415
 
     summary.write(pd.DataFrame(timings), report / "timings.csv")
+    if not ran:
+        print("FAILED: no dataset could run:\n  - " + "\n  - ".join(skipped.values()), file=sys.stderr)
+        return 1
     if failures:
         print(f"\nFAILED after {elapsed:.0f}s; no metrics table was written.", file=sys.stderr)
         for msg in failures:
             print(f"  - {msg}", file=sys.stderr)
         return 1
-    files = [out / "runs" / ds / "metrics.csv" for ds in chosen]
+    files = [out / "runs" / ds / "metrics.csv" for ds in ran]
     missing = [f for f in files if not f.exists()]
     if missing:
         print(f"FAILED: the notebooks ran but wrote no {', '.join(paths.show(m) for m in missing)}",
@@ -126,14 +138,17 @@ def main(argv=None) -> int:
         return 1
     df = summary.collect(files)
     summary.write(df, report / "metrics.csv")
-    tuning = [out / "runs" / ds / "tuning.csv" for ds in chosen]
+    tuning = [out / "runs" / ds / "tuning.csv" for ds in ran]
     if any(f.exists() for f in tuning):
         summary.write(summary.collect([f for f in tuning if f.exists()]), report / "tuning.csv")
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 20)
     print(f"\nAll notebooks ran in {elapsed:.0f}s. Test-set figures at each detector's chosen "
           f"threshold (all threshold methods are in {paths.show(report / 'metrics.csv')}):\n")
-    print(summary.rounded(summary.chosen(df)[summary.HEADLINE]).to_string(index=False))
+    shown = summary.chosen(df)[summary.HEADLINE].dropna(axis=1, how="all")  # event columns: series only
+    print(summary.rounded(shown).to_string(index=False))
+    for line in skipped.values():
+        print(f"\n{line}")
     return 0
 
 

@@ -28,6 +28,7 @@ PRODUCERS = {
     "trained": "05_compile",
     "scores": "06_threshold",
     "thresholds": "06_threshold",
+    "recipe": "05_compile",
     "metrics": "07_report",
     "tuning": "08_tuning",
 }

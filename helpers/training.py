@@ -71,3 +71,24 @@ def reconstruction_errors(model, X: np.ndarray, batch_size: int = 4096) -> np.nd
     recon = model.predict(X, batch_size=batch_size, verbose=0)
     diff = (np.asarray(X, dtype="float32") - recon).reshape(len(X), -1)
     return np.mean(diff ** 2, axis=1)
+
+
+def split_fit_table(models: dict, split, max_rows: int = 5000) -> "pd.DataFrame":
+    """Seed 000's figures per split: the reconstruction loss (MSE) and the R² of the
+    reconstructions, which it called "accuracy", on training, validation and test
+    inputs (at most ``max_rows`` of each, evenly spaced, to keep it quick). Both
+    measure reconstruction, not detection."""
+    import pandas as pd  # noqa: PLC0415
+    from sklearn.metrics import r2_score  # noqa: PLC0415
+
+    rows = []
+    for name, model in models.items():
+        row = {"model": name}
+        for part, label in (("train", "train"), ("val", "validation"), ("test", "test")):
+            X = np.asarray(split.inputs(part), dtype="float32")
+            X = X[np.linspace(0, len(X) - 1, min(max_rows, len(X))).astype(int)]
+            recon = np.asarray(model.predict(X, batch_size=4096, verbose=0)).reshape(X.shape)
+            row[f"{label} loss"] = float(np.mean((X - recon) ** 2))
+            row[f"{label} R²"] = float(r2_score(X.ravel(), recon.ravel()))
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("model")

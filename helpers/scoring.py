@@ -1,0 +1,45 @@
+"""From a trained autoencoder to one anomaly score per row or per point.
+
+For tables and images a row's score is its mean squared reconstruction error. For
+time series the model reads windows, and every point gets the mean of the squared
+errors that the windows covering it make at that point. ``split.to_scores`` does
+that mapping, so the notebooks call the same function for every dataset.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def element_errors(model, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    """Squared reconstruction error of every input value, shaped (rows, values)."""
+    X = np.asarray(X, dtype="float32")
+    recon = np.asarray(model.predict(X, batch_size=batch_size, verbose=0)).reshape(X.shape)
+    return ((X - recon) ** 2).reshape(len(X), -1)
+
+
+def errors(model, split, part: str) -> np.ndarray:
+    """Anomaly scores of ``part`` ("train", "val" or "test"), aligned with
+    ``split.labels_of(part)``: per row, or per point for a time series."""
+    return split.to_scores(part, element_errors(model, split.inputs(part)))
+
+
+def spread(row_scores: np.ndarray, width: int) -> np.ndarray:
+    """One score per input row, repeated over its ``width`` values (for detectors
+    that score a whole row or window at once)."""
+    row_scores = np.asarray(row_scores, dtype=float)
+    return np.repeat(row_scores[:, None], width, axis=1)
+
+
+def examples(split, part: str, n: int = 4):
+    """Inputs of ``part`` to show: the first ``n`` normal ones and the first ``n``
+    anomalous ones (for a time series, windows whose middle point is anomalous where
+    there are any). Returns the inputs, the chosen indices and their labels."""
+    X, labels = split.inputs(part), np.asarray(split.row_labels(part))
+    anomalous = np.flatnonzero(labels == 1)
+    if hasattr(split, "ts") and len(anomalous):
+        starts, y = split.ts[f"{part}_starts"], split.ts[f"{part}_y"]
+        middle = anomalous[y[starts[anomalous] + split.window // 2] == 1]
+        anomalous = middle if len(middle) else anomalous
+        anomalous = anomalous[np.linspace(0, len(anomalous) - 1, min(n, len(anomalous))).astype(int)]
+    pick = np.r_[np.flatnonzero(labels == 0)[:n], anomalous[:n]].astype(int)
+    return X, pick, labels[pick]
