@@ -134,3 +134,13 @@ def configure(
     if quick:
         epochs = min(epochs, QUICK_EPOCHS)
     return RunConfig(dataset, seed, epochs, quick, models, threshold, threads, run_dir, options)
+
+
+def check_known_options(dataset: str, options: dict, defaults: dict) -> dict:
+    """A dataset's options merged over its defaults; an unknown key is named, with the
+    valid ones."""
+    unknown = set(options) - set(defaults)
+    if unknown:
+        raise ParameterError(f"options {sorted(unknown)} are not known for {dataset}; valid: "
+                             f"{', '.join(sorted(defaults))}")
+    return {**defaults, **options}

@@ -53,6 +53,7 @@ def train_seed002(split_unscaled: Split, epochs: int = 5, inits: int = 5) -> Rec
     from . import reproducibility  # noqa: PLC0415
 
     epochs = min(epochs, 5)
+    inits = inits if epochs >= 5 else min(inits, 2)  # quick mode: a smoke test
     ts = split_unscaled.ts
     x = np.concatenate([ts[f"{p}_raw"] for p in ("train", "val", "test")]).reshape(-1, 1)
     x = x.astype("float32")

@@ -850,8 +850,8 @@ Everything here uses the training and validation sets only; the test set stays u
 split = load_split(state)
 spec = datasets.spec(cfg.dataset)
 combos = tuning.combinations(spec.tuning_grid, quick=cfg.quick)
-print(f"{len(spec.tuning_models)} models x {len(combos)} settings = "
-      f"{len(spec.tuning_models) * len(combos)} trainings, "
+tuned = tuning.models_for(spec.tuning_models, quick=cfg.quick)
+print(f"{len(tuned)} models x {len(combos)} settings = {len(tuned) * len(combos)} trainings, "
       f"on {min(len(split.X_train), spec.tuning_rows or len(split.X_train)):,} training rows")
 pd.DataFrame(combos)
 """, check=True),

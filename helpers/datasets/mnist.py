@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import paths
-from ..params import ParameterError, check_fraction
+from ..params import ParameterError, check_fraction, check_known_options
 from .base import RawData, Split
 
 NPZ = "mnist.npz"
@@ -84,11 +84,7 @@ both are among the methods above, and `closest_to_corner` is this dataset's defa
 
 
 def check_options(options: dict) -> dict:
-    unknown = set(options) - set(OPTIONS)
-    if unknown:
-        raise ParameterError(f"options {sorted(unknown)} are not known for mnist; valid: "
-                             f"{', '.join(sorted(OPTIONS))}")
-    opts = {**OPTIONS, **options}
+    opts = check_known_options("mnist", options, OPTIONS)
     for key in ("tuning_digit", "test_digit"):
         if opts[key] not in range(10):
             raise ParameterError(f"{key}={opts[key]!r} must be a digit 0-9")

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .. import paths
-from ..params import ParameterError
+from ..params import ParameterError, check_known_options
 from .base import RawData, Split
 from .series import check_split_options, raw_from_frame, split_series
 
@@ -93,11 +93,7 @@ revive it. The "reconstruction error" is then the squared temperature itself.
 
 
 def check_options(options: dict) -> dict:
-    unknown = set(options) - set(OPTIONS)
-    if unknown:
-        raise ParameterError(f"options {sorted(unknown)} are not known for nab; valid: "
-                             f"{', '.join(sorted(OPTIONS))}")
-    opts = {**OPTIONS, **options}
+    opts = check_known_options("nab", options, OPTIONS)
     if not isinstance(opts["file"], str) or not opts["file"].endswith(".csv"):
         raise ParameterError(f"option file={opts['file']!r} is not valid; expected a NAB file such "
                              f"as {DEFAULT_FILE!r}")

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .. import paths
-from ..params import ParameterError, check_choice
+from ..params import ParameterError, check_choice, check_known_options
 from .base import RawData, Split
 from .series import check_split_options, raw_from_frame, split_series
 
@@ -92,11 +92,7 @@ points.
 
 
 def check_options(options: dict) -> dict:
-    unknown = set(options) - set(OPTIONS)
-    if unknown:
-        raise ParameterError(f"options {sorted(unknown)} are not known for yahoo; valid: "
-                             f"{', '.join(sorted(OPTIONS))}")
-    opts = {**OPTIONS, **options}
+    opts = check_known_options("yahoo", options, OPTIONS)
     check_choice("benchmark", opts["benchmark"], list(LAYOUTS))
     check_split_options(opts["window"], opts["train_stride"], tuple(opts["fractions"]), opts["scaling"])
     return opts
