@@ -159,6 +159,11 @@ def test_series_split_survives_saving():
     assert again.X_val_normal.shape[0] < again.X_val.shape[0]
 
 
+def test_a_validation_part_without_anomalies_is_refused():
+    with pytest.raises(ValueError, match=r"validation part holds no anomalous points.*fractions"):
+        split_series(_two_series(), window=10, fractions=(0.8, 0.1, 0.1))
+
+
 def test_too_short_series_are_named():
     with pytest.raises(ValueError, match=r"too short for window=200.*a \(300 points\)"):
         split_series(_two_series(), window=200)

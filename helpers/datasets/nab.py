@@ -80,6 +80,11 @@ ReLU output unit. With one output unit, a ReLU can die at initialisation: if its
 negative for every temperature, the output is 0 and its gradient is 0, so training cannot
 revive it. The "reconstruction error" is then the squared temperature itself.
 """,
+    "06_threshold": """
+The validation part is a slice of time like the test part, not a set enriched with extra
+anomalies, so its own anomaly share is the prior the thresholds assume: the weights above are
+all 1. Scores are per **point**: the mean error of the windows that cover it.
+""",
     "07_report": """
 - This series' anomalies are extreme temperatures, so a pointwise model, which only knows how
   usual a *value* is, is a strong rival: a windowed model must keep the level, not just the

@@ -196,6 +196,11 @@ def split_series(raw: RawData, window: int, train_stride: int = 1,
         ts[f"{p}_starts"] = starts
     X = {p: windows.make(ts[f"{p}_values"], ts[f"{p}_starts"], window) for p in PARTS}
     y_val, y_test = ts["val_y"], ts["test_y"]
+    if y_val.min() == y_val.max():
+        raise ValueError(f"the validation part holds {'no' if y_val.max() == 0 else 'only'} anomalous "
+                         f"points with the split {tuple(fractions)}, so no threshold can be chosen "
+                         "on it; pass options={'fractions': (train, val, test)} that put labelled "
+                         "anomalies in the validation part")
     info = {"source": raw.source, "series": len(names) - len(too_short), "window": window,
             "scaling (per series, on its normal training points)": scaling,
             "training stride": train_stride, "split (train, val, test)": str(tuple(fractions)),

@@ -80,6 +80,11 @@ The LSTM reads a window one step at a time, which is slow on a CPU: it is capped
 (`max_epochs` in `helpers/architectures.py`), and every model trains on windows taken every 6
 points.
 """,
+    "06_threshold": """
+The validation part is a slice of time like the test part, not a set enriched with extra
+anomalies, so its own anomaly share is the prior the thresholds assume: the weights above are
+all 1. Scores are per **point**: the mean error of the windows that cover it.
+""",
     "07_report": """
 - A windowed model sees the *shape* around a point: spikes and dips stand out within their day,
   level shifts and variance changes where the window straddles them.
