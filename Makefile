@@ -38,7 +38,7 @@ $(STAMP): requirements.txt pyproject.toml helpers/kernel.py
 	@echo "set-up done: $(VENV) with the pinned packages and the '$(KERNEL)' Jupyter kernel"
 
 run-all: setup
-	$(BIN)/python -m helpers.runner --datasets $(DATASETS) $(if $(QUICK),--quick)
+	$(BIN)/python -m helpers.runner --datasets $(DATASETS) $(if $(QUICK),--quick) $(if $(JOBS),--jobs $(JOBS))
 
 # pytest runs the helpers' tests, a quick papermill run of every notebook, and nbval
 # on the committed notebooks (in build/test/, leaving build/runs/ alone).

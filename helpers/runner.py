@@ -45,8 +45,10 @@ def failed_cell(nb_path: Path) -> str:
 
 
 def run_dataset(dataset: str, nbs: list[Path], out: Path, quick: bool, extra: dict,
-                timings: list[dict]) -> str | None:
-    """Execute the notebooks for one dataset; return an error message or None."""
+                timings: list[dict], whole_lines: bool = False) -> str | None:
+    """Execute the notebooks for one dataset; return an error message or None.
+    ``whole_lines`` prints each notebook's line only when it ends (for parallel runs,
+    whose lines would otherwise interleave)."""
     import papermill as pm  # noqa: PLC0415
 
     run_dir = out / "runs" / dataset
@@ -58,13 +60,15 @@ def run_dataset(dataset: str, nbs: list[Path], out: Path, quick: bool, extra: di
     for nb in nbs:
         target = run_dir / nb.name
         start = time.perf_counter()
-        print(f"  {dataset:<12} {nb.name:<22}", end="", flush=True)
+        label = f"  {dataset:<12} {nb.name:<22}"
+        if not whole_lines:
+            print(label, end="", flush=True)
         try:
             pm.execute_notebook(str(nb), str(target), parameters=params, cwd=str(nb.parent),
                                 progress_bar=False, log_output=False, report_mode=False)
         except pm.PapermillExecutionError as err:
             seconds = time.perf_counter() - start
-            print(f"FAILED after {seconds:.1f}s")
+            print(f"{label if whole_lines else ''}FAILED after {seconds:.1f}s", flush=True)
             timings.append(dict(dataset=dataset, notebook=nb.name, seconds=round(seconds, 1),
                                 status="failed"))
             return (f"{dataset}: {paths.show(nb)} failed in {failed_cell(target)}: "
@@ -73,7 +77,7 @@ def run_dataset(dataset: str, nbs: list[Path], out: Path, quick: bool, extra: di
         seconds = time.perf_counter() - start
         timings.append(dict(dataset=dataset, notebook=nb.name, seconds=round(seconds, 1),
                             status="ok"))
-        print(f"{seconds:6.1f}s")
+        print(f"{label if whole_lines else ''}{seconds:6.1f}s", flush=True)
     return None
 
 
@@ -84,9 +88,14 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default="build", help="output folder, relative to the kit (default build)")
     ap.add_argument("--notebooks", default="notebooks", help="folder of numbered notebooks")
     ap.add_argument("--seed", type=int, default=None, help="override every notebook's seed")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="datasets run side by side (default 1; timings are only comparable at 1)")
     args = ap.parse_args(argv)
 
     root = paths.project_root()
+    if args.jobs < 1:
+        print(f"error: --jobs={args.jobs} is not valid; expected 1 or more", file=sys.stderr)
+        return 2
     try:
         chosen = datasets.names() if args.datasets in ("all", "") else check_choices(
             "DATASETS", args.datasets, datasets.names())
@@ -112,10 +121,18 @@ def main(argv=None) -> int:
                            "run `make data` on a machine with internet access to fetch it")
             print(f"  {skipped[ds]}")
             shutil.rmtree(out / "runs" / ds, ignore_errors=True)  # no old results left behind
-            continue
-        msg = run_dataset(ds, nbs, out, args.quick, extra, timings)
-        if msg:
-            failures.append(msg)
+    todo = [ds for ds in chosen if ds not in skipped]
+    run = lambda ds: run_dataset(ds, nbs, out, args.quick, extra, timings,  # noqa: E731
+                                 whole_lines=args.jobs > 1)
+    if args.jobs > 1:
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            messages = list(pool.map(run, todo))
+    else:
+        messages = [run(ds) for ds in todo]
+    failures = [m for m in messages if m]
+    timings.sort(key=lambda t: todo.index(t["dataset"]))  # stable: notebook order kept
     elapsed = time.perf_counter() - total
     ran = [ds for ds in chosen if ds not in skipped]
 

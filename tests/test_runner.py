@@ -33,6 +33,8 @@ def test_a_failing_notebook_is_named_and_kept(tmp_path, capsys):
 def test_unknown_dataset_fails_before_running(capsys):
     assert runner.main(["--datasets", "synthetic,mnits"]) == 2
     assert "'mnits'" in capsys.readouterr().err
+    assert runner.main(["--jobs", "0"]) == 2
+    assert "--jobs=0" in capsys.readouterr().err
 
 
 def test_a_dataset_without_its_data_is_skipped(tmp_path, monkeypatch, capsys):
@@ -56,7 +58,8 @@ def test_quick_run_of_every_notebook(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("ANOMALY_KIT_DATA", str(tmp_path / "data"))
     out = tmp_path / "quick"
     quick = [ds for ds in datasets.names() if ds != "synthetic"]
-    assert runner.main(["--quick", "--out", str(out), "--datasets", ",".join(quick)]) == 0
+    # two datasets side by side: most of a quick run is kernels starting up
+    assert runner.main(["--quick", "--out", str(out), "--datasets", ",".join(quick), "--jobs", "2"]) == 0
     printed = capsys.readouterr().out
     assert "mnist_kit" in printed and "ts_kit" in printed
     assert "SKIPPED" not in printed
