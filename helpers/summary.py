@@ -33,7 +33,7 @@ def detector_rows(dataset: str, model: str, kind: str, fit_seconds: float, train
     for method, thr in thresholds.compute(inp).items():
         row = metrics.evaluate(split.y_test, test_scores, thr)
         row.update(dict.fromkeys(["event_recall", "events", "false_alarms_per_1k", "pa_f1"], np.nan))
-        if hasattr(split, "groups"):
+        if split.groups("test") is not None:
             flagged = (np.asarray(test_scores) >= thr).astype(int)
             ev = events.scores(split.y_test, flagged, split.groups("test"))
             row.update({k: ev[k] for k in ("event_recall", "events", "false_alarms_per_1k", "pa_f1")})

@@ -801,8 +801,7 @@ figure beside it. Where the dataset's seed gave a training recipe, it was traine
     code("""
 raw_split = load_split(state, scaled=False)
 seed_figures = pitfalls.recipe_figures(cfg.dataset, state, raw_split)
-groups = split.groups("test") if spec.kind == "series" else None
-pitfalls.table(split.y_test, test_scores[best], thr, seed_figures, groups=groups,
+pitfalls.table(split.y_test, test_scores[best], thr, seed_figures, groups=split.groups("test"),
                seed=cfg.seed).style.format(precision=3).hide(axis="index")
 """),
     code("""

@@ -63,6 +63,11 @@ class Split:
         return {"train": np.zeros(len(self.X_train), int), "val": self.y_val,
                 "test": self.y_test}[part]
 
+    def groups(self, part: str) -> np.ndarray | None:
+        """Which series each scored point belongs to, for event-level figures; rows
+        that have no order in time have none."""
+        return None
+
     def row_labels(self, part: str) -> np.ndarray:
         """One label per input row of ``part`` (a window is anomalous if any of its
         points is)."""
