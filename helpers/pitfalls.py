@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score, precision_recall_curve, precision_score
 
-from . import architectures, events, metrics, training
+from . import architectures, events, metrics, scoring, training
 from .datasets.base import Split
 
 SEED_RECIPE = "seed_recipe"
@@ -120,7 +120,7 @@ def seed002_figures(model, split_unscaled: Split, facts: dict) -> dict:
     """Seed 002's evaluation of its model, on the test part: squared error of each raw
     value, flagged above the 0.99 quantile of the scores."""
     x = split_unscaled.ts["test_raw"].reshape(-1, 1).astype("float32")
-    errors = ((x - model.predict(x, batch_size=4096, verbose=0)) ** 2)[:, 0]
+    errors = scoring.element_errors(model, x)[:, 0]
     thr = float(np.quantile(errors, 0.99))
     out = metrics.evaluate(split_unscaled.y_test, errors, thr)
     out.update(label="Seed 002 recipe: ReLU output unit on raw values, top 1% of scores flagged",

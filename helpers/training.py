@@ -68,9 +68,9 @@ def fit_autoencoder(model, X_train: np.ndarray, X_val_normal: np.ndarray, epochs
 
 def reconstruction_errors(model, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
     """Mean squared reconstruction error of every row: the anomaly score."""
-    recon = model.predict(X, batch_size=batch_size, verbose=0)
-    diff = (np.asarray(X, dtype="float32") - recon).reshape(len(X), -1)
-    return np.mean(diff ** 2, axis=1)
+    from .scoring import element_errors  # noqa: PLC0415
+
+    return element_errors(model, X, batch_size).mean(axis=1)
 
 
 def split_fit_table(models: dict, split, max_rows: int = 5000) -> "pd.DataFrame":
