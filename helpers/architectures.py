@@ -70,13 +70,13 @@ REGISTRY: dict[str, Architecture] = {
         "and a dense latent of 32, mirrored by transposed convolutions. Convolutions share "
         "their weights across the image, so strokes are learned once, wherever they are.",
         encoder_units=(32, 16, 32), decoder_units=(16, 32), kind="conv",
-        output_activation="sigmoid", family="image", max_epochs=15),
+        output_activation="sigmoid", family="image", max_epochs=10),
     "mnist_kit": Architecture(
         "mnist_kit",
-        "The kit's MNIST autoencoder, 784-512-128-12: a narrow bottleneck of 12, trained as a "
+        "The kit's MNIST autoencoder, 784-512-128-16: a narrow bottleneck of 16, trained as a "
         "denoising autoencoder (Gaussian noise of 0.2 on the inputs while training), which "
         "keeps it from reproducing strokes it has not learned as typical.",
-        encoder_units=(512, 128, 12), decoder_units=(128, 512), noise=0.2,
+        encoder_units=(512, 128, 16), decoder_units=(128, 512), noise=0.2,
         output_activation="sigmoid", family="image"),
     # Seed 000's four variants, on windows of a time series (standardised, so the
     # output is linear where the seed had a ReLU).

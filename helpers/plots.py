@@ -256,29 +256,48 @@ def overview(raw, kind: str, anomalous=()):
     return feature_distributions(raw.frame(), raw.feature_names[:4])
 
 
-def image_pairs(X, recon, titles, side: int = 28, suptitle: str = ""):
-    """Originals (top) above their reconstructions (bottom)."""
-    n = len(X)
-    fig, axes = plt.subplots(2, n, figsize=(1.3 * n, 3.0), squeeze=False)
+def image_pairs(X, recon, titles, side: int = 28, suptitle: str = "", errors=None,
+                patch: int | None = None):
+    """Originals (top) above their reconstructions; with ``errors``, a third row shows
+    each pixel's squared error, and with ``patch`` a box marks the worst patch (the
+    square whose mean error is the image's score)."""
+    from matplotlib.patches import Rectangle  # noqa: PLC0415
+
+    from .datasets.images import worst_patch  # noqa: PLC0415
+
+    n, rows = len(X), 2 if errors is None else 3
+    fig, axes = plt.subplots(rows, n, figsize=(1.3 * n, 1.5 * rows), squeeze=False)
+    centres = worst_patch(errors, side, patch)[1] if errors is not None and patch else None
     for i in range(n):
         axes[0][i].imshow(X[i].reshape(side, side), cmap="gray_r", vmin=0, vmax=1)
         axes[1][i].imshow(np.clip(recon[i], 0, 1).reshape(side, side), cmap="gray_r", vmin=0, vmax=1)
         axes[0][i].set_title(titles[i], fontsize=8)
-        for ax in (axes[0][i], axes[1][i]):
+        if errors is not None:
+            axes[2][i].imshow(np.asarray(errors[i]).reshape(side, side), cmap="Reds", vmin=0,
+                              vmax=max(float(np.max(errors)), 1e-9))
+        if centres is not None and patch < side:
+            (r, c), half = centres[i], patch // 2
+            axes[2][i].add_patch(Rectangle((c - half - 0.5, r - half - 0.5), patch, patch,
+                                           fill=False, edgecolor="tab:blue", linewidth=1.2))
+        for ax in axes[:, i]:
             ax.set_xticks([])
             ax.set_yticks([])
     axes[0][0].set_ylabel("input")
     axes[1][0].set_ylabel("output")
+    if errors is not None:
+        axes[2][0].set_ylabel("error")
     fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
 
 
-def reconstructions(kind: str, X, recon, titles=None, title: str = "Input and reconstruction"):
-    """Inputs next to what a model makes of them, drawn as images or as rows."""
+def reconstructions(kind: str, X, recon, titles=None, title: str = "Input and reconstruction",
+                    errors=None, patch: int | None = None):
+    """Inputs next to what a model makes of them, drawn as images (with their error
+    maps when ``errors`` is given) or as rows."""
     titles = titles or [f"#{i}" for i in range(len(X))]
     if kind == "image":
-        return image_pairs(X, recon, titles, suptitle=title)
+        return image_pairs(X, recon, titles, suptitle=title, errors=errors, patch=patch)
     if len(X) > 3:  # a few of each kind: the first two and the last (often an anomaly)
         keep = [0, 1, len(X) - 1]
         X, recon, titles = np.asarray(X)[keep], np.asarray(recon)[keep], [titles[i] for i in keep]

@@ -1,6 +1,7 @@
 """From a trained autoencoder to one anomaly score per row or per point.
 
-For tables and images a row's score is its mean squared reconstruction error. For
+For tables a row's score is its mean squared reconstruction error. For images it is
+the mean squared error of the image's worst patch (see ``datasets/images.py``). For
 time series the model reads windows, and every point gets the mean of the squared
 errors that the windows covering it make at that point. ``split.to_scores`` does
 that mapping, so the notebooks call the same function for every dataset.
@@ -10,17 +11,37 @@ from __future__ import annotations
 import numpy as np
 
 
-def element_errors(model, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-    """Squared reconstruction error of every input value, shaped (rows, values)."""
+def reconstruct(model, X: np.ndarray, batch_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """The model's reconstruction of ``X`` and the squared error of every input
+    value, both shaped (rows, values)."""
     X = np.asarray(X, dtype="float32")
     recon = np.asarray(model.predict(X, batch_size=batch_size, verbose=0)).reshape(X.shape)
-    return ((X - recon) ** 2).reshape(len(X), -1)
+    return recon.reshape(len(X), -1), ((X - recon) ** 2).reshape(len(X), -1)
+
+
+def element_errors(model, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    """Squared reconstruction error of every input value, shaped (rows, values)."""
+    return reconstruct(model, X, batch_size)[1]
 
 
 def errors(model, split, part: str) -> np.ndarray:
     """Anomaly scores of ``part`` ("train", "val" or "test"), aligned with
     ``split.labels_of(part)``: per row, or per point for a time series."""
     return split.to_scores(part, element_errors(model, split.inputs(part)))
+
+
+def compare_scores(errors: dict, split, part: str = "val") -> "pd.DataFrame":
+    """ROC-AUC on ``part`` of every model under each way the split can turn errors
+    into scores (``split.score_variants()``; the first column is the one in use).
+    ``errors`` maps each model to its per-value errors on ``part``
+    (``element_errors``)."""
+    import pandas as pd  # noqa: PLC0415
+    from sklearn.metrics import roc_auc_score  # noqa: PLC0415
+
+    variants, labels = split.score_variants(), split.labels_of(part)
+    rows = {name: {v: roc_auc_score(labels, s.to_scores(part, err)) for v, s in variants.items()}
+            for name, err in errors.items()}
+    return pd.DataFrame(rows).T.rename_axis(f"{part} ROC-AUC")
 
 
 def spread(row_scores: np.ndarray, width: int) -> np.ndarray:

@@ -35,10 +35,11 @@ def models_for(models, quick: bool = False) -> list[str]:
     return list(models)[:2] if quick else list(models)
 
 
-def evaluate_one(model_name: str, params: dict, split: Split, seed: int) -> dict:
+def evaluate_one(model_name: str, params: dict, split: Split, seed: int,
+                 threads: int = 2) -> dict:
     """Train one model with one setting (fixed epochs, no early stopping) and score
     it on the validation set."""
-    reproducibility.seed_everything(seed)
+    reproducibility.seed_everything(seed, threads)
     arch = architectures.get(model_name)
     model = architectures.build_autoencoder(arch, split.X_train.shape[1])
     training.compile_autoencoder(model, arch, params["learning_rate"], params["weight_decay"])
@@ -46,26 +47,38 @@ def evaluate_one(model_name: str, params: dict, split: Split, seed: int) -> dict
     model.fit(split.X_train, split.X_train, epochs=params["epochs"],
               batch_size=params["batch_size"], shuffle=True, verbose=0)
     seconds = time.perf_counter() - start
-    err = scoring.errors(model, split, "val")
-    normal, anomalous = err[split.y_val == 0], err[split.y_val == 1]
+    errors = scoring.element_errors(model, split.inputs("val"))
+    mse, score = errors.mean(axis=1), split.to_scores("val", errors)
+    normal, anomalous = mse[split.row_labels("val") == 0], mse[split.row_labels("val") == 1]
     return {"model": model_name, **params,
             "val MSE normal": float(normal.mean()), "val MSE anomalies": float(anomalous.mean()),
             "gap": float(anomalous.mean() - normal.mean()),
-            "val ROC-AUC": float(roc_auc_score(split.y_val, err)),
-            "val PR-AUC": float(average_precision_score(split.y_val, err)),
+            "val ROC-AUC": float(roc_auc_score(split.y_val, score)),
+            "val PR-AUC": float(average_precision_score(split.y_val, score)),
             "seconds": round(seconds, 2)}
 
 
 def run(models, grid: dict, split: Split, seed: int, quick: bool = False,
-        max_rows: int | None = None) -> pd.DataFrame:
+        max_rows: int | None = None, jobs: int = 1, threads: int = 2) -> pd.DataFrame:
     """Every model under every setting. ``max_rows`` trains on a random subsample of
     the training rows (the same for every setting), so that a grid fits a laptop's
-    time; the ranking is what matters here, not the last digit of each score."""
+    time; the ranking is what matters here, not the last digit of each score.
+
+    ``jobs`` > 1 trains that many settings at once, in separate processes. A grid's
+    models are small and briefly trained, so most of each fit is TensorFlow tracing
+    its training step, which runs on one core; two processes use two. Every setting
+    seeds itself, so the results do not depend on ``jobs``."""
     if max_rows is not None and len(split.X_train) > max_rows:
         keep = np.random.default_rng(seed).choice(len(split.X_train), max_rows, replace=False)
         split = replace(split, X_train=split.X_train[np.sort(keep)])
-    rows = [evaluate_one(m, p, split, seed) for m in models_for(models, quick)
-            for p in combinations(grid, quick)]
+    settings = [(m, p) for m in models_for(models, quick) for p in combinations(grid, quick)]
+    if jobs > 1 and len(settings) > 1:
+        from joblib import Parallel, delayed  # noqa: PLC0415  (comes with scikit-learn)
+
+        rows = Parallel(n_jobs=min(jobs, len(settings)))(
+            delayed(evaluate_one)(m, p, split, seed, threads) for m, p in settings)
+    else:
+        rows = [evaluate_one(m, p, split, seed, threads) for m, p in settings]
     return pd.DataFrame(rows)
 
 

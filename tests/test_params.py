@@ -12,7 +12,7 @@ def test_defaults_are_valid(tmp_path):
 
 def test_dataset_defaults(tmp_path):
     cfg = configure(dataset="mnist", run_dir=str(tmp_path))
-    assert cfg.threshold == "closest_to_corner" and cfg.epochs == 80
+    assert cfg.threshold == "closest_to_corner" and cfg.epochs == 40
     assert "mnist_conv" in cfg.models and "kit_dense" not in cfg.models
 
 

@@ -39,3 +39,38 @@ def test_verdict_says_when_goals_disagree():
         {"model": "b", "val MSE normal": 0.05, "val ROC-AUC": 0.9},
     ])
     assert "weaker detector" in tuning.verdict(res)
+
+
+def test_parallel_grid_gives_the_same_results():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(160, 6)).astype("float32")
+    split = Split(X[:100], np.r_[X[100:], X[:10] * 4], np.r_[np.zeros(60, int), np.ones(10, int)],
+                  X[:5], np.zeros(5, int), 0.1)
+    grid = {"learning_rate": (1e-3, 1e-2), "weight_decay": (0.0,), "epochs": (2,), "batch_size": (32,)}
+    one = tuning.run(["seed_simple"], grid, split, seed=0, jobs=1).drop(columns="seconds")
+    two = tuning.run(["seed_simple"], grid, split, seed=0, jobs=2).drop(columns="seconds")
+    pd.testing.assert_frame_equal(one, two)
+
+
+def test_models_train_the_same_in_parallel_and_alone():
+    from helpers import training
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(150, 6)).astype("float32")
+    split = Split(X[:100], X[100:], np.zeros(50, int), X[:5], np.zeros(5, int), 0.1)
+
+    def untrained():
+        from helpers import reproducibility
+
+        reproducibility.seed_everything(0)
+        return {name: architectures.build_autoencoder(architectures.get(name), 6)
+                for name in ("seed_simple", "kit_dense")}
+
+    alone = training.fit_all(untrained(), split, epochs=3, batch_size=32, seed=0, jobs=1)
+    both = training.fit_all(untrained(), split, epochs=3, batch_size=32, seed=0, jobs=2)
+    only_kit = training.fit_all({"kit_dense": untrained()["kit_dense"]}, split, 3, 32, seed=0)
+    for name in alone:
+        np.testing.assert_array_equal(alone[name][0].predict(X, verbose=0), both[name][0].predict(X, verbose=0))
+        assert alone[name][1].history == both[name][1].history
+    np.testing.assert_array_equal(alone["kit_dense"][0].predict(X, verbose=0),
+                                  only_kit["kit_dense"][0].predict(X, verbose=0))

@@ -426,13 +426,17 @@ NOTEBOOKS["05_compile"] = [
 **Training** shows the model normal rows only, as inputs *and* targets. It stops early when
 the loss on *held-out normal rows* (from the validation set) has not improved for 10 epochs,
 and keeps the best weights. No anomaly influences training, and the test set is not touched.
+Each model is seeded with the run's seed just before it trains, so its result does not depend
+on which other models train in the same run.
 
-One speed note for laptops: by default Keras runs one Python step per batch, and for small
-models that overhead dominates. `steps_per_execution=32` runs 32 batches per step with the
-same maths, more than twice as fast on a CPU.
+Two speed notes for laptops. By default Keras runs one Python step per batch, and for small
+models that overhead dominates: `steps_per_execution=32` runs 32 batches per step with the same
+maths, more than twice as fast on a CPU. And a short training of a small model is mostly
+TensorFlow *tracing* its training step, which uses one core; so the models train `threads` at a
+time, in separate processes.
 """),
     params_cell(),
-    setup("05_compile", "from helpers import architectures, datasets, pitfalls, plots, training\n"
+    setup("05_compile", "from helpers import datasets, pitfalls, plots, training\n"
           "from helpers.session import load_split"),
     code("""
 split = load_split(state)
@@ -441,13 +445,11 @@ print(f"training on {len(split.X_train):,} normal rows; early stopping watches "
       f"{len(split.X_val_normal):,} held-out normal rows; up to {cfg.epochs} epochs of batch {batch_size}")
 """, check=True),
     code("""
+untrained = {name: state.load_model("untrained", name) for name in cfg.models}
+results = training.fit_all(untrained, split, cfg.epochs, batch_size, seed=cfg.seed,
+                           threads=cfg.threads, jobs=cfg.threads)
 fits = {}
-for name in cfg.models:
-    model = state.load_model("untrained", name)
-    training.compile_autoencoder(model, architectures.get(name))
-    epochs = training.epochs_for(architectures.get(name), cfg.epochs)
-    fit = training.fit_autoencoder(model, split.X_train, split.X_val_normal, epochs=epochs,
-                                   batch_size=batch_size)
+for name, (model, fit) in results.items():
     state.save_model("trained", model, key=name)
     state.save_json("trained", {"fit_seconds": fit.fit_seconds, "history": fit.history,
                                 "epochs_run": fit.epochs_run, "best_epoch": fit.best_epoch}, key=name)
@@ -514,11 +516,12 @@ set.
           "from helpers.session import load_split"),
     code("""
 split = load_split(state)
-scores = {}
+scores, val_errors = {}, {}
 for name in cfg.models:
     model = state.load_model("trained", name)
+    val_errors[name] = scoring.element_errors(model, split.inputs("val"))
     scores[name] = {"train": scoring.errors(model, split, "train"),
-                    "val": scoring.errors(model, split, "val")}
+                    "val": split.to_scores("val", val_errors[name])}
     state.save_arrays("scores", scores[name], key=name)
 pd.DataFrame({name: {"train (normal)": s["train"].mean(),
                      "validation normal": s["val"][split.y_val == 0].mean(),
@@ -528,6 +531,25 @@ pd.DataFrame({name: {"train (normal)": s["train"].mean(),
     md("""
 After training, anomalies have a higher error on average than normal rows: that gap is what
 the detector uses. Averages hide the overlap, though; the histograms below show it.
+
+## From an error per value to one score
+
+An autoencoder gives an error for every value it reconstructs; a threshold needs one number.
+For a table row the score is the mean over its features. For a time series every point gets the
+mean of the errors that the windows covering it make at that point. For an image the mean over
+all pixels dilutes an anomaly, which is usually *local* (a 4 is a 9 with its top left open),
+with the slight blur every reconstruction has everywhere; so the score is the mean error of the
+image's **worst patch**, a square of a few pixels.
+
+How to form the score is a modelling choice like any other, so it is made on validation data.
+The table gives each model's validation ROC-AUC under every way this dataset could form its
+score; the first column is the one in use (the `patch` option for images). Tables and series
+have only one.
+"""),
+    code("""
+scoring.compare_scores(val_errors, split, "val").round(3)
+"""),
+    md("""
 
 ## Seven ways to set a threshold
 
@@ -728,20 +750,21 @@ plots.confusion_grid({r["threshold_method"]: r for r in points.to_dict(orient="r
     md("""
 ## What the best autoencoder reconstructs
 
-A few inputs of each kind with the model's reconstruction and its error: first from the
+A few inputs of each kind with the model's reconstruction and its score: first from the
 validation set, whose anomalies are the kind thresholds were tuned on (for MNIST, 8s), then from
-the test set (for MNIST, 4s, never seen before). For a time series an input is a window, and
-"anomaly" means the window holds at least one anomalous point.
+the test set (for MNIST, 4s, never seen before). For images a third row maps each pixel's
+squared error, and the box marks the worst patch, whose mean error is the score. For a time
+series an input is a window, and "anomaly" means the window holds at least one anomalous point.
 """),
     code("""
 model = trained[best]
 for part, label in (("val", "validation"), ("test", "test")):
     X, pick, is_anomaly = scoring.examples(split, part)
-    recon = model.predict(X[pick], verbose=0)
-    err = scoring.element_errors(model, X[pick]).mean(axis=1)
-    titles = [f"{'anomaly' if a else 'normal'} {e:.3f}" for a, e in zip(is_anomaly, err)]
-    plots.reconstructions(spec.kind, X[pick], recon, titles,
-                          title=f"{best}: {label} inputs and reconstructions, with errors");
+    recon, errors = scoring.reconstruct(model, X[pick])
+    titles = [f"{'anomaly' if a else 'normal'} {s:.3f}"
+              for a, s in zip(is_anomaly, split.input_scores(errors))]
+    plots.reconstructions(spec.kind, X[pick], recon, titles, errors=errors, patch=split.patch,
+                          title=f"{best}: {label} inputs and reconstructions, with scores");
 """),
     code("""
 plots.score_histogram(test_scores[best], split.y_test, {chosen: thr},
@@ -856,7 +879,7 @@ pd.DataFrame(combos)
 """, check=True),
     code("""
 results = tuning.run(spec.tuning_models, spec.tuning_grid, split, seed=cfg.seed, quick=cfg.quick,
-                     max_rows=spec.tuning_rows)
+                     max_rows=spec.tuning_rows, jobs=cfg.threads, threads=cfg.threads)
 state.save_json("tuning", results.to_dict(orient="records"))
 results.assign(dataset=cfg.dataset).to_csv(cfg.run_dir / "tuning.csv", index=False)
 print(f"{len(results)} trainings in {results['seconds'].sum():.0f}s")

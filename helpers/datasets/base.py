@@ -49,6 +49,8 @@ class Split:
     train_anomaly_share: float
     info: dict = field(default_factory=dict)
     labels: dict = field(default_factory=dict)  # original classes of "val"/"test" rows
+    # the side of the square an image's score is taken over; None: not images
+    patch = None
 
     @property
     def X_val_normal(self) -> np.ndarray:
@@ -73,11 +75,22 @@ class Split:
         points is)."""
         return self.labels_of(part)
 
-    def to_scores(self, part: str, errors: np.ndarray) -> np.ndarray:
-        """Anomaly scores from per-input errors: one per row, the mean over its
-        features (a time-series split maps window errors to points instead)."""
+    def input_scores(self, errors: np.ndarray) -> np.ndarray:
+        """One score per input from its per-value errors: here the mean over its
+        values (an image split scores the worst patch instead)."""
         errors = np.asarray(errors, dtype=float)
         return errors.reshape(len(errors), -1).mean(axis=1)
+
+    def to_scores(self, part: str, errors: np.ndarray) -> np.ndarray:
+        """Anomaly scores of ``part`` from per-input errors, aligned with
+        ``labels_of(part)``: one per row (a time-series split maps window errors to
+        points instead)."""
+        return self.input_scores(errors)
+
+    def score_variants(self) -> dict[str, "Split"]:
+        """Other ways this split could turn errors into scores, by name (the first is
+        the one in use), for notebook 06 to compare on validation data."""
+        return {"mean error": self}
 
     def counts(self) -> pd.DataFrame:
         """Rows and anomalies per set, as a table."""
@@ -104,6 +117,10 @@ class Split:
             from .series import SeriesSplit  # noqa: PLC0415
 
             return SeriesSplit.from_arrays(arrays, info)
+        if cls is Split and "image_patch" in arrays:
+            from .images import ImageSplit  # noqa: PLC0415
+
+            return ImageSplit.from_arrays(arrays, info)
         labels = {k[len("labels_"):]: v for k, v in arrays.items() if k.startswith("labels_")}
         return cls(
             arrays["X_train"], arrays["X_val"], arrays["y_val"], arrays["X_test"],
