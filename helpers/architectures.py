@@ -70,7 +70,7 @@ REGISTRY: dict[str, Architecture] = {
         "and a dense latent of 32, mirrored by transposed convolutions. Convolutions share "
         "their weights across the image, so strokes are learned once, wherever they are.",
         encoder_units=(32, 16, 32), decoder_units=(16, 32), kind="conv",
-        output_activation="sigmoid", family="image", max_epochs=10),
+        output_activation="sigmoid", family="image", max_epochs=15),
     "mnist_kit": Architecture(
         "mnist_kit",
         "The kit's MNIST autoencoder, 784-512-128-16: a narrow bottleneck of 16, trained as a "

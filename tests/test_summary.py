@@ -23,6 +23,6 @@ def test_detector_rows_cover_every_threshold_method():
 
 
 def test_epochs_for_caps_slow_models():
-    assert training.epochs_for(architectures.get("mnist_conv"), 80) == 10
+    assert training.epochs_for(architectures.get("mnist_conv"), 80) == 15
     assert training.epochs_for(architectures.get("mnist_conv"), 5) == 5
     assert training.epochs_for(architectures.get("kit_dense"), 60) == 60

@@ -66,7 +66,7 @@ validation ROC-AUC 0.942, 0.949, 0.952 and 0.943, and input noise of 0.4 or 0.1 
 than 0.2.
 
 Training budget on a laptop CPU: the seed trained for 3,000 epochs; here the six seed variants
-get at most 12 epochs, the convolutional model 10 (each epoch is slow on a CPU) and the kit's
+get at most 12 epochs, the convolutional model 15 (each epoch is slow on a CPU) and the kit's
 model 40, all with early stopping. Seed 003's figures were on full MNIST with far more
 training; compare with that in mind.
 """,
