@@ -122,14 +122,20 @@ def split_fit_table(models: dict, split, max_rows: int = 5000) -> "pd.DataFrame"
     import pandas as pd  # noqa: PLC0415
     from sklearn.metrics import r2_score  # noqa: PLC0415
 
+    from .scoring import reconstruct  # noqa: PLC0415
+
+    parts = (("train", "train"), ("val", "validation"), ("test", "test"))
+    inputs = []
+    for part, _ in parts:
+        X = np.asarray(split.inputs(part), dtype="float32")
+        inputs.append(X[np.linspace(0, len(X) - 1, min(max_rows, len(X))).astype(int)])
+    bounds = np.cumsum([0] + [len(X) for X in inputs])
     rows = []
     for name, model in models.items():
+        recon, errors = reconstruct(model, np.concatenate(inputs))  # one call for all parts
         row = {"model": name}
-        for part, label in (("train", "train"), ("val", "validation"), ("test", "test")):
-            X = np.asarray(split.inputs(part), dtype="float32")
-            X = X[np.linspace(0, len(X) - 1, min(max_rows, len(X))).astype(int)]
-            recon = np.asarray(model.predict(X, batch_size=4096, verbose=0)).reshape(X.shape)
-            row[f"{label} loss"] = float(np.mean((X - recon) ** 2))
-            row[f"{label} R²"] = float(r2_score(X.ravel(), recon.ravel()))
+        for (_, label), X, a, b in zip(parts, inputs, bounds[:-1], bounds[1:]):
+            row[f"{label} loss"] = float(errors[a:b].mean())
+            row[f"{label} R²"] = float(r2_score(X.ravel(), recon[a:b].ravel()))
         rows.append(row)
     return pd.DataFrame(rows).set_index("model")

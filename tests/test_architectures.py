@@ -77,3 +77,22 @@ def test_families_keep_models_with_their_data():
     assert "kit_dense" in architectures.names("tabular")
     assert "kit_dense" not in architectures.names("image")
     assert "seed_deep_sigmoid" not in architectures.names()  # pitfall only
+
+
+def test_split_fit_table_gives_loss_and_r2_per_part():
+    from sklearn.metrics import r2_score
+
+    from helpers.datasets.base import Split
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(90, 8)).astype("float32")
+    split = Split(X[:50], X[50:70], np.zeros(20, int), X[70:], np.zeros(20, int), 0.1)
+    model = architectures.build_autoencoder(architectures.Architecture("tiny", "test", (6, 3), (6,)), 8)
+    table = training.split_fit_table({"tiny": model}, split, max_rows=10)
+    recon = model.predict(X[70:], verbose=0)
+    keep = np.linspace(0, 19, 10).astype(int)  # at most 10 rows per part, evenly spaced
+    assert table.loc["tiny", "test loss"] == pytest.approx(np.mean((X[70:][keep] - recon[keep]) ** 2), rel=1e-4)
+    assert table.loc["tiny", "test R²"] == pytest.approx(
+        r2_score(X[70:][keep].ravel(), recon[keep].ravel()), rel=1e-4)
+    assert list(table.columns) == ["train loss", "train R²", "validation loss", "validation R²",
+                                   "test loss", "test R²"]
