@@ -255,15 +255,18 @@ Neural networks train best on inputs of similar size. For numeric features of di
 spreads, a `StandardScaler` learns each feature's mean and standard deviation **from the normal
 training rows alone**, and applies those same numbers to validation and test rows. Fitting it on
 all the data would leak information from the test set into training. Pixels, already in [0, 1],
-need no scaler.
+need no scaler. Time series need none here either: the split has already scaled each series on
+its own normal training points (the `scaling` line of the table above), so the values below are
+the split's, not the raw readings.
 
-Note the range of the raw values: an output layer must be able to produce them. Seed 001 put a
-*sigmoid* (outputs between 0 and 1) on data that does not lie between 0 and 1.
+Note the range of the values the model must reproduce: an output layer must be able to produce
+them. Seed 001 put a *sigmoid* (outputs between 0 and 1) on data that does not lie between 0 and 1.
 """),
     code("""
 scaler = preprocessing.fit_scaler(split.X_train, spec.scaler)
 scaled = preprocessing.scale_split(split, scaler)
-print(f"scaler: {spec.scaler}; raw training values from {split.X_train.min():.1f} to {split.X_train.max():.1f}")
+print(f"scaler: {spec.scaler}; training values before this scaler: {split.X_train.min():.1f} "
+      f"to {split.X_train.max():.1f}")
 print(f"share of raw values a sigmoid can never output: {pitfalls.unreachable_share(split.X_train):.1%}")
 preprocessing.scaling_table(split, scaled, raw.feature_names)
 """),
