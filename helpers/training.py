@@ -88,23 +88,16 @@ def fit_one(name: str, model, split, epochs: int, batch_size: int, seed: int,
 def fit_all(models: dict, split, epochs: int, batch_size: int, seed: int, threads: int = 2,
             jobs: int = 1) -> dict:
     """``fit_one`` for every model of ``models`` (name -> untrained model); with
-    ``jobs`` > 1, that many at once in separate processes. Small models spend most
-    of a short training in TensorFlow tracing their training step, on one core, so
-    two processes finish the seed variants almost twice as fast. Returns name ->
-    (trained model, FitResult), in the order given."""
-    tasks = [(name, model) for name, model in models.items()]
-    if jobs > 1 and len(tasks) > 1:
-        import pickle  # noqa: PLC0415
+    ``jobs`` > 1, that many at once in separate processes (``parallel.starmap``).
+    Returns name -> (trained model, FitResult), in the order given."""
+    import pickle  # noqa: PLC0415
 
-        from joblib import Parallel, delayed  # noqa: PLC0415  (comes with scikit-learn)
+    from .parallel import starmap  # noqa: PLC0415
 
-        done = Parallel(n_jobs=min(jobs, len(tasks)))(
-            delayed(fit_one)(name, pickle.dumps(model), split, epochs, batch_size, seed, threads)
-            for name, model in tasks)
-    else:
-        done = [fit_one(name, model, split, epochs, batch_size, seed, threads)
-                for name, model in tasks]
-    return {name: result for (name, _), result in zip(tasks, done)}
+    send = (lambda m: pickle.dumps(m)) if jobs > 1 else (lambda m: m)  # noqa: E731
+    done = starmap(fit_one, [(name, send(model), split, epochs, batch_size, seed, threads)
+                             for name, model in models.items()], jobs)
+    return dict(zip(models, done))
 
 
 def reconstruction_errors(model, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:

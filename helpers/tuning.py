@@ -16,6 +16,7 @@ import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from . import architectures, reproducibility, scoring, training
+from .parallel import starmap
 from .datasets.base import Split
 
 KEYS = ("learning_rate", "weight_decay", "epochs", "batch_size")
@@ -64,21 +65,14 @@ def run(models, grid: dict, split: Split, seed: int, quick: bool = False,
     the training rows (the same for every setting), so that a grid fits a laptop's
     time; the ranking is what matters here, not the last digit of each score.
 
-    ``jobs`` > 1 trains that many settings at once, in separate processes. A grid's
-    models are small and briefly trained, so most of each fit is TensorFlow tracing
-    its training step, which runs on one core; two processes use two. Every setting
-    seeds itself, so the results do not depend on ``jobs``."""
+    ``jobs`` > 1 trains that many settings at once, in separate processes
+    (``parallel.starmap``); every setting seeds itself, so the results do not
+    depend on ``jobs``."""
     if max_rows is not None and len(split.X_train) > max_rows:
         keep = np.random.default_rng(seed).choice(len(split.X_train), max_rows, replace=False)
         split = replace(split, X_train=split.X_train[np.sort(keep)])
-    settings = [(m, p) for m in models_for(models, quick) for p in combinations(grid, quick)]
-    if jobs > 1 and len(settings) > 1:
-        from joblib import Parallel, delayed  # noqa: PLC0415  (comes with scikit-learn)
-
-        rows = Parallel(n_jobs=min(jobs, len(settings)))(
-            delayed(evaluate_one)(m, p, split, seed, threads) for m, p in settings)
-    else:
-        rows = [evaluate_one(m, p, split, seed, threads) for m, p in settings]
+    rows = starmap(evaluate_one, [(m, p, split, seed, threads) for m in models_for(models, quick)
+                                  for p in combinations(grid, quick)], jobs)
     return pd.DataFrame(rows)
 
 

@@ -74,3 +74,10 @@ def test_models_train_the_same_in_parallel_and_alone():
         assert alone[name][1].history == both[name][1].history
     np.testing.assert_array_equal(alone["kit_dense"][0].predict(X, verbose=0),
                                   only_kit["kit_dense"][0].predict(X, verbose=0))
+
+
+def test_starmap_keeps_the_order_of_its_calls():
+    from helpers.parallel import starmap
+
+    calls = [(2, k) for k in range(6)]
+    assert starmap(pow, calls, jobs=2) == starmap(pow, calls, jobs=1) == [1, 2, 4, 8, 16, 32]

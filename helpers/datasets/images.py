@@ -48,7 +48,7 @@ class ImageSplit(Split):
     """A split of square single-channel images, flattened to rows."""
 
     side: int = 28
-    patch: int = 11
+    patch: int = 13
 
     def input_scores(self, errors: np.ndarray) -> np.ndarray:
         errors = np.asarray(errors, dtype=float).reshape(len(errors), -1)
