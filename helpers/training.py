@@ -94,17 +94,10 @@ def fit_all(models: dict, split, epochs: int, batch_size: int, seed: int, thread
 
     from .parallel import starmap  # noqa: PLC0415
 
-    send = (lambda m: pickle.dumps(m)) if jobs > 1 else (lambda m: m)  # noqa: E731
-    done = starmap(fit_one, [(name, send(model), split, epochs, batch_size, seed, threads)
-                             for name, model in models.items()], jobs)
+    calls = [(name, pickle.dumps(model) if jobs > 1 else model, split, epochs, batch_size,
+              seed, threads) for name, model in models.items()]
+    done = starmap(fit_one, calls, jobs)
     return dict(zip(models, done))
-
-
-def reconstruction_errors(model, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-    """Mean squared reconstruction error of every row: the anomaly score."""
-    from .scoring import element_errors  # noqa: PLC0415
-
-    return element_errors(model, X, batch_size).mean(axis=1)
 
 
 def split_fit_table(models: dict, split, max_rows: int = 5000) -> "pd.DataFrame":

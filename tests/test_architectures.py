@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from helpers import architectures, reproducibility, training
+from helpers import architectures, reproducibility, scoring, training
 from helpers.params import ParameterError
 
 
@@ -47,7 +47,7 @@ def _train_once(seed):
     model = architectures.build_autoencoder(arch, 8)
     training.compile_autoencoder(model, arch)
     fit = training.fit_autoencoder(model, X[:400], X[400:], epochs=4, batch_size=64)
-    return fit, training.reconstruction_errors(model, X[400:])
+    return fit, scoring.element_errors(model, X[400:]).mean(axis=1)
 
 
 def test_training_lowers_the_loss_and_is_reproducible():
