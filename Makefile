@@ -23,7 +23,7 @@ help:
 	@echo "make test      set up and run the tests (pytest + nbval + a quick run of all notebooks)"
 	@echo "make lab       open JupyterLab on notebooks/"
 	@echo "make data      fetch the optional larger datasets into data/"
-	@echo "make notebooks rewrite notebooks/ from tools/build_notebooks.py and refresh their outputs"
+	@echo "make notebooks sync notebooks/ with notebooks/src/*.py and re-execute those whose code changed (ALL=1: all)"
 	@echo "make clean     remove build/ (results); make distclean also removes .venv/"
 
 setup: $(STAMP)
@@ -51,11 +51,11 @@ lab: setup
 data: setup
 	$(BIN)/python -m helpers.download
 
-# Maintainers: after editing tools/build_notebooks.py, rewrite the notebooks and
-# execute them in place so that their committed reference outputs are current.
+# Maintainers: after editing a notebook (its .ipynb or notebooks/src/*.py), sync the pair
+# and execute in place the notebooks whose code changed, and the later ones, so that their
+# committed reference outputs are current (see tools/notebooks.py).
 notebooks: setup
-	$(BIN)/python tools/build_notebooks.py
-	$(BIN)/python tools/refresh_outputs.py
+	$(BIN)/python tools/notebooks.py refresh $(if $(ALL),--all)
 
 clean:
 	rm -rf build

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .params import check_choice
+from . import reproducibility
+from .checks import check_choice
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Architecture:
     loss: str = "mse"
     dropout: float = 0.0
     noise: float = 0.0  # std of Gaussian noise added to inputs while training (denoising)
-    kind: str = "dense"  # "dense", "conv" for square single-channel images, "lstm" for windows
+    layers: str = "dense"  # "dense", "conv" for square single-channel images, "lstm" for windows
     max_epochs: int | None = None  # cap for slow models on a laptop CPU
     family: str = "tabular"  # the kind of data it is built for: "tabular", "image" or "series"
 
@@ -69,7 +70,7 @@ REGISTRY: dict[str, Architecture] = {
         "A convolutional autoencoder: two strided 3x3 convolutions (28x28 -> 14x14 -> 7x7) "
         "and a dense latent of 32, mirrored by transposed convolutions. Convolutions share "
         "their weights across the image, so strokes are learned once, wherever they are.",
-        encoder_units=(32, 16, 32), decoder_units=(16, 32), kind="conv",
+        encoder_units=(32, 16, 32), decoder_units=(16, 32), layers="conv",
         output_activation="sigmoid", family="image", max_epochs=15),
     "mnist_kit": Architecture(
         "mnist_kit",
@@ -88,7 +89,7 @@ REGISTRY: dict[str, Architecture] = {
         "ts_lstm",
         "Seed 000's model 2: an LSTM encoder reads the window step by step into 64 numbers; "
         "an LSTM decoder unrolls them back into the window.",
-        encoder_units=(64,), decoder_units=(64,), activation="tanh", kind="lstm",
+        encoder_units=(64,), decoder_units=(64,), activation="tanh", layers="lstm",
         family="series", max_epochs=6),
     "ts_deep_tanh": Architecture(
         "ts_deep_tanh",
@@ -147,8 +148,6 @@ def get(name: str) -> Architecture:
 
 
 def _keras():
-    from . import reproducibility  # noqa: PLC0415
-
     reproducibility.quiet_tensorflow()
     import keras  # noqa: PLC0415
 
@@ -220,9 +219,9 @@ def _lstm_decoder(arch: Architecture, output_dim: int):
 
 def build_encoder(arch: Architecture, input_dim: int):
     """Input -> latent representation."""
-    if arch.kind == "conv":
+    if arch.layers == "conv":
         return _conv_encoder(arch, input_dim)
-    if arch.kind == "lstm":
+    if arch.layers == "lstm":
         return _lstm_encoder(arch, input_dim)
     keras = _keras()
     inputs = keras.Input(shape=(input_dim,), name="input")
@@ -238,9 +237,9 @@ def build_encoder(arch: Architecture, input_dim: int):
 
 def build_decoder(arch: Architecture, output_dim: int):
     """Latent representation -> reconstruction of the input."""
-    if arch.kind == "conv":
+    if arch.layers == "conv":
         return _conv_decoder(arch, output_dim)
-    if arch.kind == "lstm":
+    if arch.layers == "lstm":
         return _lstm_decoder(arch, output_dim)
     keras = _keras()
     inputs = keras.Input(shape=(arch.latent_dim,), name="latent_input")

@@ -1,39 +1,40 @@
 """Classical detectors, trained in the same run on the same normal rows, so
 that every autoencoder figure can be read against them.
 
-Every detector has ``fit(split)`` and ``scores(split, part)``, which returns one
-score per row (tables, images) or per point (time series), aligned with
-``split.labels_of(part)``. The row detectors (PCA, IsolationForest, Mahalanobis)
-read the same inputs as the autoencoders, windows included; the point detectors
-(seed 002's pointwise model, a rolling z-score, a random score) read a time series
-one value at a time.
+Each follows the kit's detector contract (``helpers.detector``): ``fit(split)``, then
+``score_samples(split, part)`` gives one score per row (tables, images) or per point
+(time series), aligned with ``split.labels_of(part)``. The row detectors (PCA,
+IsolationForest, Mahalanobis) read the same inputs as the autoencoders, windows
+included; the point detectors (seed 002's pointwise model, a rolling z-score, a
+random score) read a time series one value at a time.
 """
 from __future__ import annotations
-
-import time
 
 import numpy as np
 from sklearn.covariance import EmpiricalCovariance
 from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
 
-from . import architectures, scoring, training
-from .params import check_choice, check_fraction
+from . import architectures, reproducibility, scoring, training
+from .checks import check_fraction
+from .detector import Detector
 
 
-class RowDetector:
+class RowDetector(Detector):
     """Fitted on the training inputs; scores inputs (rows, or windows of a series)."""
 
-    def fit_split(self, split):
-        return self.fit(split.X_train)
+    def _fit(self, split) -> None:
+        self._fit_rows(split.X_train)
 
-    def scores(self, split, part: str) -> np.ndarray:
+    def score_samples(self, split, part: str) -> np.ndarray:
+        self._check_fitted()
         X = split.inputs(part)
         s = self.element_scores(X)
         return split.to_scores(part, s if s.ndim == 2 else scoring.spread(s, X.shape[1]))
 
     def element_scores(self, X) -> np.ndarray:
-        return self.score(X)
+        """Per-value scores (rows, values) where the detector has them, else one per row."""
+        return self.row_scores(X)
 
 
 class PCAReconstruction(RowDetector):
@@ -44,21 +45,21 @@ class PCAReconstruction(RowDetector):
     name = "pca"
 
     def __init__(self, variance: float = 0.9, seed: int = 0):
-        self.variance = check_fraction("variance", variance)
-        self.pca = PCA(n_components=self.variance, random_state=seed)
+        self.variance = variance
+        self.seed = seed
 
-    def fit(self, X):
-        self.pca.fit(X)
-        return self
+    def _fit_rows(self, X) -> None:
+        check_fraction("variance", self.variance)
+        self.pca_ = PCA(n_components=self.variance, random_state=self.seed).fit(X)
 
     def element_scores(self, X):
-        return (X - self.pca.inverse_transform(self.pca.transform(X))) ** 2
+        return (X - self.pca_.inverse_transform(self.pca_.transform(X))) ** 2
 
-    def score(self, X):
+    def row_scores(self, X):
         return np.mean(self.element_scores(X), axis=1)
 
     def describe(self) -> str:
-        return f"PCA, {self.pca.n_components_} components ({self.variance:.0%} of variance)"
+        return f"PCA, {self.pca_.n_components_} components ({self.variance:.0%} of variance)"
 
 
 class IsolationForestDetector(RowDetector):
@@ -67,17 +68,18 @@ class IsolationForestDetector(RowDetector):
     name = "isolation_forest"
 
     def __init__(self, seed: int = 0, n_estimators: int = 200):
-        self.forest = IsolationForest(n_estimators=n_estimators, random_state=seed, n_jobs=1)
+        self.seed = seed
+        self.n_estimators = n_estimators
 
-    def fit(self, X):
-        self.forest.fit(X)
-        return self
+    def _fit_rows(self, X) -> None:
+        self.forest_ = IsolationForest(n_estimators=self.n_estimators, random_state=self.seed,
+                                       n_jobs=1).fit(X)
 
-    def score(self, X):
-        return -self.forest.score_samples(X)  # higher = more anomalous
+    def row_scores(self, X):
+        return -self.forest_.score_samples(X)  # higher = more anomalous
 
     def describe(self) -> str:
-        return f"IsolationForest, {self.forest.n_estimators} trees"
+        return f"IsolationForest, {self.n_estimators} trees"
 
 
 class Mahalanobis(RowDetector):
@@ -86,32 +88,33 @@ class Mahalanobis(RowDetector):
     name = "mahalanobis"
 
     def __init__(self, seed: int = 0):
-        self.cov = EmpiricalCovariance()
+        self.seed = seed  # unused: the estimate has no randomness; kept for one signature
 
-    def fit(self, X):
-        self.cov.fit(X)
-        return self
+    def _fit_rows(self, X) -> None:
+        self.cov_ = EmpiricalCovariance().fit(X)
 
-    def score(self, X):
-        return self.cov.mahalanobis(X)
+    def row_scores(self, X):
+        return self.cov_.mahalanobis(X)
 
     def describe(self) -> str:
         return "Mahalanobis distance (empirical covariance)"
 
 
-class PointDetector:
+class PointDetector(Detector):
     """Reads a time series one value at a time. Training-part scores are those of its
     normal points, like the autoencoders'."""
 
-    def fit_split(self, split):
-        if not hasattr(split, "ts"):
-            raise ValueError(f"the {self.name!r} baseline needs a time series; this dataset has rows")
-        return self.fit_points(split)
+    def _fit(self, split) -> None:
+        if split.family != "series":
+            raise ValueError(f"the {self.name!r} baseline needs a time series; this split holds "
+                             f"{split.family} data")
+        self._fit_points(split)
 
-    def fit_points(self, split):
-        return self
+    def _fit_points(self, split) -> None:
+        """Most point detectors learn nothing."""
 
-    def scores(self, split, part: str) -> np.ndarray:
+    def score_samples(self, split, part: str) -> np.ndarray:
+        self._check_fitted()
         s = self.point_scores(split, part)
         return s[split.ts["train_y"] == 0] if part == "train" else s
 
@@ -124,7 +127,9 @@ class RollingZScore(PointDetector):
     name = "rolling_zscore"
 
     def __init__(self, seed: int = 0, window: int = 168, min_periods: int = 24):
-        self.window, self.min_periods = window, min_periods
+        self.seed = seed
+        self.window = window
+        self.min_periods = min_periods
 
     def point_scores(self, split, part: str) -> np.ndarray:
         full = split.full("values")
@@ -161,23 +166,24 @@ class Pointwise(PointDetector):
 
     name = "pointwise"
 
-    def __init__(self, seed: int = 0, epochs: int = 20, batch_size: int = 256):
-        self.seed, self.epochs, self.batch_size = seed, epochs, batch_size
+    def __init__(self, seed: int = 0, epochs: int = 20, batch_size: int = 256, threads: int = 2):
+        self.seed = seed
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.threads = threads
 
-    def fit_points(self, split):
-        from . import reproducibility  # noqa: PLC0415
-
-        reproducibility.seed_everything(self.seed)
+    def _fit_points(self, split) -> None:
+        reproducibility.seed_everything(self.seed, self.threads)
         arch = architectures.get("pointwise")
-        self.model = architectures.build_autoencoder(arch, 1)
-        training.compile_autoencoder(self.model, arch)
+        self.model_ = architectures.build_autoencoder(arch, 1)
+        training.compile_autoencoder(self.model_, arch)
         x = split.ts["train_values"][split.ts["train_y"] == 0].reshape(-1, 1)
-        self.model.fit(x, x, epochs=self.epochs, batch_size=self.batch_size, shuffle=True, verbose=0)
-        return self
+        self.model_.fit(x, x, epochs=self.epochs, batch_size=self.batch_size, shuffle=True,
+                        verbose=0)
 
     def point_scores(self, split, part: str) -> np.ndarray:
         x = split.ts[f"{part}_values"].reshape(-1, 1)
-        return scoring.element_errors(self.model, x)[:, 0]
+        return scoring.element_errors(self.model_, x)[:, 0]
 
     def describe(self) -> str:
         return f"seed 002's pointwise model, {self.epochs} epochs"
@@ -189,12 +195,3 @@ REGISTRY = {cls.name: cls for cls in (PCAReconstruction, IsolationForestDetector
 
 def names() -> list[str]:
     return list(REGISTRY)
-
-
-def fit(name: str, split, seed: int):
-    """Fit one baseline on the split's normal training data; returns the detector and
-    its fit time."""
-    check_choice("baseline", name, names())
-    start = time.perf_counter()
-    detector = REGISTRY[name](seed=seed).fit_split(split)
-    return detector, time.perf_counter() - start

@@ -6,57 +6,14 @@ before any data is loaded or any model is trained.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
-from . import paths
+from . import architectures, datasets, paths, thresholds
+from .checks import ParameterError, check_bool, check_choice, check_choices, check_int
 
-
-class ParameterError(ValueError):
-    """A notebook parameter has a value the kit cannot use."""
-
-
-def check_choice(name: str, value, valid: Iterable[str]):
-    valid = list(valid)
-    if value not in valid:
-        raise ParameterError(
-            f"{name}={value!r} is not valid; choose one of: {', '.join(map(repr, valid))}"
-        )
-    return value
-
-
-def check_choices(name: str, values, valid: Iterable[str]) -> list[str]:
-    """A list of names (a comma-separated string is accepted too), each one valid."""
-    valid = list(valid)
-    if isinstance(values, str):
-        values = [v.strip() for v in values.split(",") if v.strip()]
-    if not isinstance(values, (list, tuple)) or not values:
-        raise ParameterError(
-            f"{name}={values!r} must name at least one of: {', '.join(map(repr, valid))}"
-        )
-    for v in values:
-        check_choice(name, v, valid)
-    return list(dict.fromkeys(values))
-
-
-def check_int(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ParameterError(f"{name}={value!r} must be a whole number >= {minimum}")
-    return value
-
-
-def check_fraction(name: str, value, low: float = 0.0, high: float = 1.0) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low < value < high:
-        raise ParameterError(f"{name}={value!r} must be a number between {low} and {high} (exclusive)")
-    return float(value)
-
-
-def check_bool(name: str, value) -> bool:
-    if not isinstance(value, bool):
-        raise ParameterError(f"{name}={value!r} must be True or False")
-    return value
+__all__ = ["ParameterError", "RunConfig", "configure", "QUICK_EPOCHS"]
 
 
 @dataclass
@@ -77,9 +34,6 @@ class RunConfig:
         d = asdict(self)
         d["run_dir"] = paths.show(self.run_dir)
         return d
-
-    def to_json(self) -> str:
-        return json.dumps(self.describe(), indent=2)
 
 
 QUICK_EPOCHS = 2
@@ -102,8 +56,6 @@ def configure(
     ``options`` holds dataset-specific settings (e.g. mnist's ``test_digit``). In quick
     mode the epochs are capped at ``QUICK_EPOCHS`` (a smoke test, not a result).
     """
-    from . import architectures, datasets, thresholds
-
     check_choice("dataset", dataset, datasets.names())
     spec = datasets.spec(dataset)
     check_int("seed", seed, minimum=0)
@@ -123,7 +75,7 @@ def configure(
     datasets.check_options(dataset, options)
     if models == "default":
         models = list(spec.models)
-    models = check_choices("models", models, architectures.names(family=spec.kind))
+    models = check_choices("models", models, architectures.names(family=spec.family))
     if run_dir is None:
         run_dir = paths.default_run_dir(dataset)
     elif not isinstance(run_dir, (str, Path)) or not str(run_dir).strip():
@@ -134,13 +86,3 @@ def configure(
     if quick:
         epochs = min(epochs, QUICK_EPOCHS)
     return RunConfig(dataset, seed, epochs, quick, models, threshold, threads, run_dir, options)
-
-
-def check_known_options(dataset: str, options: dict, defaults: dict) -> dict:
-    """A dataset's options merged over its defaults; an unknown key is named, with the
-    valid ones."""
-    unknown = set(options) - set(defaults)
-    if unknown:
-        raise ParameterError(f"options {sorted(unknown)} are not known for {dataset}; valid: "
-                             f"{', '.join(sorted(defaults))}")
-    return {**defaults, **options}

@@ -45,10 +45,6 @@ def default_run_dir(dataset: str) -> Path:
     return build_dir() / "runs" / dataset
 
 
-def report_dir() -> Path:
-    return build_dir() / "report"
-
-
 def show(path: str | os.PathLike) -> str:
     """A path as a student should see it: relative to the kit's folder, so that no
     notebook output reveals the machine that ran it."""

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score, precision_recall_curve, precision_score
 
-from . import architectures, events, metrics, scoring, training
+from . import architectures, events, metrics, reproducibility, scoring, training
 from .datasets.base import Split
 
 SEED_RECIPE = "seed_recipe"
@@ -50,8 +50,6 @@ def train_seed002(split_unscaled: Split, epochs: int = 5, inits: int = 5) -> Rec
     ReLU output unit is dead from the start (output 0 for every value, so its
     gradient is 0 and the loss never moves). At most 5 epochs here (the seed ran 50):
     a dead unit is dead from the first step, and a live one has found the level."""
-    from . import reproducibility  # noqa: PLC0415
-
     epochs = min(epochs, 5)
     inits = inits if epochs >= 5 else min(inits, 2)  # quick mode: a smoke test
     ts = split_unscaled.ts

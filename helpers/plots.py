@@ -7,6 +7,7 @@ import pandas as pd
 import seaborn as sns
 from sklearn.metrics import precision_recall_curve, roc_curve
 
+from .events import runs
 from .thresholds import LABELS
 
 NORMAL, ANOMALY = "#4c72b0", "#dd5143"
@@ -186,8 +187,6 @@ def digit_grid(X, labels, per_class: int = 8, anomalous=(), side: int = 28):
 
 def _shade(ax, t, y, label="labelled anomaly"):
     """Shade the runs of anomalous points of one series."""
-    from .events import runs  # noqa: PLC0415
-
     for k, (a, b) in enumerate(runs(y)):
         ax.axvspan(t[a] - 0.5, t[b - 1] + 0.5, color=ANOMALY, alpha=0.25, lw=0,
                    label=label if k == 0 else None)
@@ -212,6 +211,15 @@ def series_overview(raw, n: int = 3):
     axes[-1, 0].set_xlabel("time step")
     fig.tight_layout()
     return fig
+
+
+def over_time(split, part: str, scores, threshold: float, title: str = ""):
+    """For a time series, ``series_detections``; other data has no time axis, and the
+    function says so instead of drawing."""
+    if split.family != "series":
+        print(f"(not a time series: {split.family} data has no order in time)")
+        return None
+    return series_detections(split, part, scores, threshold, title=title)
 
 
 def series_detections(split, part: str, scores, threshold: float, title: str = "", group=None):
@@ -246,12 +254,12 @@ def series_detections(split, part: str, scores, threshold: float, title: str = "
     return fig
 
 
-def overview(raw, kind: str, anomalous=()):
+def overview(raw, family: str, anomalous=()):
     """The first look at a dataset: per-class feature densities for tables, example
     images per class for images, a few series for time series."""
-    if kind == "series":
+    if family == "series":
         return series_overview(raw)
-    if kind == "image":
+    if family == "image":
         return digit_grid(raw.X, raw.labels, anomalous=anomalous)
     return feature_distributions(raw.frame(), raw.feature_names[:4])
 
@@ -291,12 +299,12 @@ def image_pairs(X, recon, titles, side: int = 28, suptitle: str = "", errors=Non
     return fig
 
 
-def reconstructions(kind: str, X, recon, titles=None, title: str = "Input and reconstruction",
+def reconstructions(family: str, X, recon, titles=None, title: str = "Input and reconstruction",
                     errors=None, patch: int | None = None):
     """Inputs next to what a model makes of them, drawn as images (with their error
     maps when ``errors`` is given) or as rows."""
     titles = titles or [f"#{i}" for i in range(len(X))]
-    if kind == "image":
+    if family == "image":
         return image_pairs(X, recon, titles, suptitle=title, errors=errors, patch=patch)
     if len(X) > 3:  # a few of each kind: the first two and the last (often an anomaly)
         keep = [0, 1, len(X) - 1]

@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from .datasets.base import Split
-from .params import check_choice
+from .checks import check_choice
 
 class NoScaling:
     """For data already on a fixed scale, such as pixels in [0, 1]."""
@@ -26,9 +26,9 @@ class NoScaling:
 SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler, "none": NoScaling}
 
 
-def fit_scaler(X_train: np.ndarray, kind: str = "standard"):
-    check_choice("scaler", kind, list(SCALERS))
-    return SCALERS[kind]().fit(X_train)
+def fit_scaler(X_train: np.ndarray, method: str = "standard"):
+    check_choice("scaler", method, list(SCALERS))
+    return SCALERS[method]().fit(X_train)
 
 
 def scale_split(split: Split, scaler) -> Split:

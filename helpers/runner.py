@@ -2,7 +2,7 @@
 
     python -m helpers.runner [--datasets synthetic,...] [--quick] [--out build]
 
-For each dataset the seven notebooks run in order with papermill; the executed
+For each dataset the eight notebooks run in order with papermill; the executed
 copies go to ``<out>/runs/<dataset>/``. A dataset whose data must be downloaded
 first (``make data``) and is not there is skipped with a line in the summary. When every dataset succeeded, their metric
 rows are gathered into ``<out>/report/metrics.csv`` and printed. A failing cell
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from . import datasets, paths, summary
-from .params import ParameterError, check_choices
+from .checks import ParameterError, check_choices
 
 
 def notebooks(folder: Path) -> list[Path]:

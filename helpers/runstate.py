@@ -26,14 +26,12 @@ PRODUCERS = {
     "encoders": "03_encoder",
     "untrained": "04_decoder",
     "trained": "05_compile",
-    "scores": "06_threshold",
-    "thresholds": "06_threshold",
     "recipe": "05_compile",
     "metrics": "07_report",
     "tuning": "08_tuning",
 }
 # settings that must agree between the notebooks of one run
-MUST_MATCH = ("dataset", "seed", "quick", "models", "epochs", "threads", "options")
+MUST_MATCH = ("dataset", "seed", "quick", "models", "epochs", "threshold", "threads", "options")
 
 
 class MissingStepError(RuntimeError):

@@ -1,4 +1,4 @@
-"""From a trained autoencoder to one anomaly score per row or per point.
+"""From an autoencoder's reconstruction to one anomaly score per row or per point.
 
 For tables a row's score is its mean squared reconstruction error. For images it is
 the mean squared error of the image's worst patch (see ``datasets/images.py``). For
@@ -30,17 +30,18 @@ def errors(model, split, part: str) -> np.ndarray:
     return split.to_scores(part, element_errors(model, split.inputs(part)))
 
 
-def compare_scores(errors: dict, split, part: str = "val") -> "pd.DataFrame":
-    """ROC-AUC on ``part`` of every model under each way the split can turn errors
-    into scores (``split.score_variants()``; the first column is the one in use).
-    ``errors`` maps each model to its per-value errors on ``part``
-    (``element_errors``)."""
+def compare_scores(autoencoders: dict, split, part: str = "val") -> "pd.DataFrame":
+    """ROC-AUC on ``part`` of every fitted autoencoder (name -> detector) under each
+    way the split can turn errors into scores (``split.score_variants()``; the first
+    column is the one in use)."""
     import pandas as pd  # noqa: PLC0415
     from sklearn.metrics import roc_auc_score  # noqa: PLC0415
 
     variants, labels = split.score_variants(), split.labels_of(part)
-    rows = {name: {v: roc_auc_score(labels, s.to_scores(part, err)) for v, s in variants.items()}
-            for name, err in errors.items()}
+    rows = {}
+    for name, det in autoencoders.items():
+        err = det.element_errors(split.inputs(part))
+        rows[name] = {v: roc_auc_score(labels, s.to_scores(part, err)) for v, s in variants.items()}
     return pd.DataFrame(rows).T.rename_axis(f"{part} ROC-AUC")
 
 
@@ -57,7 +58,7 @@ def examples(split, part: str, n: int = 4):
     there are any). Returns the inputs, the chosen indices and their labels."""
     X, labels = split.inputs(part), np.asarray(split.row_labels(part))
     anomalous = np.flatnonzero(labels == 1)
-    if hasattr(split, "ts") and len(anomalous):
+    if split.family == "series" and len(anomalous):
         starts, y = split.ts[f"{part}_starts"], split.ts[f"{part}_y"]
         middle = anomalous[y[starts[anomalous] + split.window // 2] == 1]
         anomalous = middle if len(middle) else anomalous

@@ -8,7 +8,7 @@ import random
 
 import numpy as np
 
-from . import paths, plots, reproducibility
+from . import datasets, paths, plots, reproducibility
 from .datasets.base import Split
 from .params import RunConfig, configure
 from .preprocessing import scale_split
@@ -36,8 +36,10 @@ def begin(notebook: str, *, tensorflow: bool = True, **params) -> tuple[RunConfi
 
 
 def load_split(state: RunState, scaled: bool = True) -> Split:
-    """The split notebook 02 saved, scaled with the scaler fitted there (or raw)."""
-    split = Split.from_arrays(state.load_arrays("split"), state.load_json("split"))
+    """The split notebook 02 saved, scaled with the scaler fitted there (or raw). Its
+    class comes from the dataset's registry entry."""
+    split_type = datasets.spec(state.cfg.dataset).split_type
+    split = split_type.from_arrays(state.load_arrays("split"), state.load_json("split"))
     return scale_split(split, state.load_object("scaler")) if scaled else split
 
 

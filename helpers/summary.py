@@ -11,6 +11,7 @@ import pandas as pd
 
 from . import events, metrics, thresholds
 
+# ``kind`` is the detector's type: "autoencoder" or "baseline".
 COLUMNS = ["dataset", "model", "kind", "threshold_method", "chosen", "roc_auc", "pr_auc",
            "precision", "recall", "f1", "accuracy", "threshold", "tn", "fp", "fn", "tp",
            "n_test", "n_test_anomalies", "fit_seconds", "val_roc_auc", "val_pr_auc",
@@ -20,14 +21,16 @@ HEADLINE = ["dataset", "model", "threshold_method", "roc_auc", "pr_auc", "precis
             "f1", "event_recall", "false_alarms_per_1k", "pa_f1", "n_test_anomalies", "fit_seconds"]
 
 
-def detector_rows(dataset: str, model: str, kind: str, fit_seconds: float, train_scores,
-                  val_scores, test_scores, split, chosen: str) -> list[dict]:
-    """Test-set figures of one detector under every threshold method (each threshold
-    set from its training and validation scores only), with its threshold-free
-    validation figures and the data source for reference. For a time series each row
-    also has the event-level figures (``helpers.events``); elsewhere they are empty."""
-    inp = thresholds.ThresholdInputs(np.asarray(train_scores), np.asarray(val_scores),
+def detector_rows(dataset: str, detector, scores: dict, split, chosen: str) -> list[dict]:
+    """Test-set figures of one fitted detector under every threshold method (each
+    threshold set from its training and validation scores only), with its
+    threshold-free validation figures and the data source for reference. ``scores``
+    holds the detector's ``score_samples`` of "train", "val" and "test". For a time
+    series each row also has the event-level figures (``helpers.events``); elsewhere
+    they are empty."""
+    inp = thresholds.ThresholdInputs(np.asarray(scores["train"]), np.asarray(scores["val"]),
                                      split.y_val, split.train_anomaly_share)
+    test_scores = scores["test"]
     val = metrics.evaluate(split.y_val, inp.val_scores, threshold=np.inf)
     rows = []
     for method, thr in thresholds.compute(inp).items():
@@ -37,19 +40,20 @@ def detector_rows(dataset: str, model: str, kind: str, fit_seconds: float, train
             flagged = (np.asarray(test_scores) >= thr).astype(int)
             ev = events.scores(split.y_test, flagged, split.groups("test"))
             row.update({k: ev[k] for k in ("event_recall", "events", "false_alarms_per_1k", "pa_f1")})
-        row.update(dataset=dataset, model=model, kind=kind, threshold_method=method,
-                   chosen=method == chosen, fit_seconds=round(float(fit_seconds), 2),
+        row.update(dataset=dataset, model=detector.name, kind=detector.detector_type,
+                   threshold_method=method, chosen=method == chosen,
+                   fit_seconds=round(float(detector.fit_seconds_), 2),
                    val_roc_auc=val["roc_auc"], val_pr_auc=val["pr_auc"],
                    data_source=split.info.get("source", ""))
         rows.append(row)
     return rows
 
 
-def shown_columns(kind: str) -> list[str]:
-    """The columns notebook 07 shows for a dataset of this kind."""
+def shown_columns(family: str) -> list[str]:
+    """The columns notebook 07 shows for a dataset of this family of data."""
     cols = ["kind", "precision", "recall", "f1", "roc_auc", "pr_auc", "tp", "fp", "fn",
             "fit_seconds", "val_roc_auc"]
-    return cols + EVENT_COLUMNS if kind == "series" else cols
+    return cols + EVENT_COLUMNS if family == "series" else cols
 
 
 def frame(rows: list[dict]) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 from sklearn.metrics import precision_recall_curve, precision_recall_fscore_support
 
-from .params import check_choice
+from .checks import check_choice
 
 
 @dataclass
@@ -27,7 +27,6 @@ class ThresholdInputs:
     val_scores: np.ndarray
     y_val: np.ndarray
     anomaly_share: float
-    k: float = 3.0
 
 
 def prevalence_weights(y: np.ndarray, share: float) -> np.ndarray:
@@ -53,9 +52,9 @@ def percentile_98(inp: ThresholdInputs) -> float:
     return float(np.percentile(inp.val_scores, 98))
 
 
-def mean_k_std(inp: ThresholdInputs) -> float:
-    """Mean plus k standard deviations of the normal training rows' scores."""
-    return float(inp.train_scores.mean() + inp.k * inp.train_scores.std())
+def mean_k_std(inp: ThresholdInputs, k: float = 3.0) -> float:
+    """Mean plus ``k`` standard deviations of the normal training rows' scores."""
+    return float(inp.train_scores.mean() + k * inp.train_scores.std())
 
 
 def max_train(inp: ThresholdInputs) -> float:
@@ -102,25 +101,49 @@ def high_recall(inp: ThresholdInputs, target: float = 0.95) -> float:
     return float(t[ok[-1]] if len(ok) else t[0])
 
 
-METHODS: dict[str, Callable[[ThresholdInputs], float]] = {
-    "percentile_98": percentile_98,
-    "mean_3std": mean_k_std,
-    "max_train": max_train,
-    "contamination": contamination,
-    "best_f1": best_f1,
-    "closest_to_corner": closest_to_corner,
-    "high_recall": high_recall,
+@dataclass(frozen=True)
+class Method:
+    """A threshold rule: the function, its rule in a phrase, its label in plots, and
+    what it reads."""
+
+    rule: Callable[[ThresholdInputs], float]
+    summary: str
+    label: str
+    uses: str
+
+
+# Adding a threshold method means one entry here; notebook 06's table and every
+# report row pick it up.
+METHODS: dict[str, Method] = {
+    "percentile_98": Method(percentile_98, "flag the top 2% (seed 001's rule; the seed took it "
+                            "on the *test* errors)", "98th percentile (validation)",
+                            "validation scores"),
+    "mean_3std": Method(mean_k_std, "mean + 3 standard deviations of normal errors",
+                        "mean + 3 std (train)", "training scores"),
+    "max_train": Method(max_train, "the largest error seen on normal training rows",
+                        "max (train)", "training scores"),
+    "contamination": Method(contamination, "flag the expected anomaly share, estimated from the "
+                            "labelled training part", "contamination rate (train)",
+                            "training scores"),
+    "best_f1": Method(best_f1, "the highest F1 on the validation precision-recall curve",
+                      "best F1 (validation)", "validation scores and labels"),
+    "closest_to_corner": Method(closest_to_corner, "the point of that curve closest to (1, 1), "
+                                "seed 003's rule", "closest to (1,1) (validation)",
+                                "validation scores and labels"),
+    "high_recall": Method(high_recall, "the highest threshold that still catches 95% of "
+                          "validation anomalies, seed 003's second point",
+                          "recall >= 0.95 (validation)", "validation scores and labels"),
 }
 
-LABELS = {
-    "percentile_98": "98th percentile (validation)",
-    "mean_3std": "mean + 3 std (train)",
-    "max_train": "max (train)",
-    "contamination": "contamination rate (train)",
-    "best_f1": "best F1 (validation)",
-    "closest_to_corner": "closest to (1,1) (validation)",
-    "high_recall": "recall >= 0.95 (validation)",
-}
+LABELS = {name: m.label for name, m in METHODS.items()}
+
+
+def overview():
+    """Every method as a Markdown table: name, rule and what it reads."""
+    from IPython.display import Markdown  # noqa: PLC0415
+
+    rows = [f"| `{name}` | {m.summary} | {m.uses} |" for name, m in METHODS.items()]
+    return Markdown("\n".join(["| method | rule | uses |", "|---|---|---|", *rows]))
 
 
 def names() -> list[str]:
@@ -132,4 +155,4 @@ def compute(inp: ThresholdInputs, methods=None) -> dict[str, float]:
     methods = methods or names()
     for m in methods:
         check_choice("threshold", m, names())
-    return {m: METHODS[m](inp) for m in methods}
+    return {m: METHODS[m].rule(inp) for m in methods}

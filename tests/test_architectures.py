@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from helpers import architectures, reproducibility, scoring, training
-from helpers.params import ParameterError
+from helpers.checks import ParameterError
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -87,8 +87,12 @@ def test_split_fit_table_gives_loss_and_r2_per_part():
     rng = np.random.default_rng(3)
     X = rng.normal(size=(90, 8)).astype("float32")
     split = Split(X[:50], X[50:70], np.zeros(20, int), X[70:], np.zeros(20, int), 0.1)
+    from helpers.autoencoder import Autoencoder
+
     model = architectures.build_autoencoder(architectures.Architecture("tiny", "test", (6, 3), (6,)), 8)
-    table = training.split_fit_table({"tiny": model}, split, max_rows=10)
+    tiny = Autoencoder("tiny")
+    tiny.model_, tiny.fit_seconds_ = model, 0.0  # as if fitted
+    table = training.split_fit_table({"tiny": tiny}, split, max_rows=10)
     recon = model.predict(X[70:], verbose=0)
     keep = np.linspace(0, 19, 10).astype(int)  # at most 10 rows per part, evenly spaced
     assert table.loc["tiny", "test loss"] == pytest.approx(np.mean((X[70:][keep] - recon[keep]) ** 2), rel=1e-4)

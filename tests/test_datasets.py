@@ -69,7 +69,7 @@ def test_scaler_is_fitted_on_training_rows_only(synthetic):
 
 
 def test_unknown_dataset_and_scaler():
-    from helpers.params import ParameterError
+    from helpers.checks import ParameterError
 
     with pytest.raises(ParameterError, match="'synthetic'"):
         datasets.load("nope", seed=0)

@@ -7,7 +7,7 @@ from helpers import plots, scoring
 from helpers.datasets import mnist
 from helpers.datasets.base import Split
 from helpers.datasets.images import ImageSplit, check_patch, worst_patch
-from helpers.params import ParameterError
+from helpers.checks import ParameterError
 
 
 def _split(patch=3, n=4):
@@ -40,7 +40,7 @@ def test_whole_image_patch_is_the_mean_error():
 
 
 def test_image_split_round_trip_keeps_its_score():
-    s = Split.from_arrays(_split(patch=5).arrays(), {})
+    s = ImageSplit.from_arrays(_split(patch=5).arrays(), {})
     assert isinstance(s, ImageSplit) and s.patch == 5 and s.side == 28
     assert Split(*[np.zeros((2, 3))] * 2, np.zeros(2), np.zeros((2, 3)), np.zeros(2), 0.1).patch is None
 
@@ -59,7 +59,14 @@ def test_compare_scores_uses_each_variant():
                        np.zeros((2, 784)), np.zeros(2), 0.1, side=28, patch=7)
     errors = {"a": rng.random((40, 784)), "b": rng.random((40, 784))}
     errors["b"][30:, 100:110] += 3.0  # anomalies with a local error
-    table = scoring.compare_scores(errors, split, "val")
+    class Fixed:  # a fitted autoencoder whose errors are given
+        def __init__(self, errors):
+            self.errors = errors
+
+        def element_errors(self, X):
+            return self.errors
+
+    table = scoring.compare_scores({k: Fixed(e) for k, e in errors.items()}, split, "val")
     assert list(table.index) == ["a", "b"] and table.columns[0] == "worst 7x7 patch"
     assert table.loc["b", "worst 7x7 patch"] == pytest.approx(
         roc_auc_score(split.y_val, split.input_scores(errors["b"])))

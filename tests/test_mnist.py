@@ -7,7 +7,7 @@ import pytest
 
 from helpers import datasets
 from helpers.datasets import mnist
-from helpers.params import ParameterError
+from helpers.checks import ParameterError
 
 
 def _digits(n=200, seed=0):

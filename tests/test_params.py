@@ -1,6 +1,7 @@
 import pytest
 
-from helpers.params import ParameterError, check_choices, check_fraction, configure
+from helpers.checks import ParameterError, check_choices, check_fraction
+from helpers.params import configure
 
 
 def test_defaults_are_valid(tmp_path):

@@ -22,19 +22,19 @@ def test_missing_artifact_names_its_notebook(cfg):
 
 def test_round_trip_and_fresh_start(cfg):
     state = RunState.start(cfg)
-    state.save_arrays("scores", {"a": np.arange(3)}, key="m")
-    state.save_json("thresholds", {"x": 1.5})
+    state.save_arrays("split", {"a": np.arange(3)}, key="m")
+    state.save_json("recipe", {"x": 1.5})
     state.save_object("scaler", {"k": 2})
     again = RunState.open(cfg)
-    np.testing.assert_array_equal(again.load_arrays("scores", key="m")["a"], np.arange(3))
-    assert again.load_json("thresholds") == {"x": 1.5}
+    np.testing.assert_array_equal(again.load_arrays("split", key="m")["a"], np.arange(3))
+    assert again.load_json("recipe") == {"x": 1.5}
     assert again.load_object("scaler") == {"k": 2}
     assert not list(state.state_dir.glob(".*tmp*"))  # no temporary files left
     (cfg.run_dir / "metrics.csv").write_text("old")
     RunState.start(cfg)  # a new run forgets the old results, the report's table included
     assert not (cfg.run_dir / "metrics.csv").exists()
     with pytest.raises(MissingStepError):
-        RunState.open(cfg).load_json("thresholds")
+        RunState.open(cfg).load_json("recipe")
 
 
 def test_parameters_must_match_the_run(cfg, tmp_path):
@@ -42,6 +42,10 @@ def test_parameters_must_match_the_run(cfg, tmp_path):
     other = configure(dataset="synthetic", seed=2, epochs=3, run_dir=str(cfg.run_dir))
     with pytest.raises(RunMismatchError, match="seed=2 here but 1 in the run"):
         RunState.open(other)
+    other = configure(dataset="synthetic", seed=1, epochs=3, threshold="max_train",
+                      run_dir=str(cfg.run_dir))
+    with pytest.raises(RunMismatchError, match="threshold='max_train' here but 'best_f1'"):
+        RunState.open(other)  # the report applies the threshold method 06 was run with
 
 
 def test_unknown_artifact(cfg):

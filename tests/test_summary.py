@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from helpers import architectures, summary, thresholds, training
+from helpers import architectures, detectors, summary, thresholds, training
 from helpers.datasets.base import Split
 
 
@@ -13,9 +13,11 @@ def test_detector_rows_cover_every_threshold_method():
                   info={"source": "toy"})
     val = np.r_[rng.normal(0, 1, 200), rng.normal(3, 1, 20)]
     test = np.r_[rng.normal(0, 1, 300), rng.normal(3, 1, 10)]
-    rows = summary.detector_rows("toy", "m", "baseline", 1.234, rng.normal(0, 1, 500), val, test,
-                                 split, chosen="best_f1")
-    df = summary.frame(rows)
+    det = detectors.build("random")
+    det.fit_seconds_ = 1.234  # stands in for a fitted detector: only its name, type and time are read
+    scores = {"train": rng.normal(0, 1, 500), "val": val, "test": test}
+    df = summary.frame(summary.detector_rows("toy", det, scores, split, chosen="best_f1"))
+    assert (df["model"] == "random").all() and (df["kind"] == "baseline").all()
     assert list(df["threshold_method"]) == thresholds.names()
     assert df["chosen"].sum() == 1 and df.loc[df["chosen"], "threshold_method"].item() == "best_f1"
     assert (df["data_source"] == "toy").all() and (df["fit_seconds"] == 1.23).all()

@@ -40,7 +40,7 @@ def test_curve_methods_use_validation_only(toy_scores):
 
 
 def test_unknown_method():
-    from helpers.params import ParameterError
+    from helpers.checks import ParameterError
 
     with pytest.raises(ParameterError, match="'best_f1'"):
         thresholds.compute(ThresholdInputs(np.ones(3), np.ones(3), np.array([0, 0, 1]), 0.1), ["bogus"])

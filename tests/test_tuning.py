@@ -53,7 +53,7 @@ def test_parallel_grid_gives_the_same_results():
 
 
 def test_models_train_the_same_in_parallel_and_alone():
-    from helpers import training
+    from helpers import detectors
 
     rng = np.random.default_rng(2)
     X = rng.normal(size=(150, 6)).astype("float32")
@@ -66,14 +66,23 @@ def test_models_train_the_same_in_parallel_and_alone():
         return {name: architectures.build_autoencoder(architectures.get(name), 6)
                 for name in ("seed_simple", "kit_dense")}
 
-    alone = training.fit_all(untrained(), split, epochs=3, batch_size=32, seed=0, jobs=1)
-    both = training.fit_all(untrained(), split, epochs=3, batch_size=32, seed=0, jobs=2)
-    only_kit = training.fit_all({"kit_dense": untrained()["kit_dense"]}, split, 3, 32, seed=0)
+    def build(models):
+        return {name: detectors.build(name, model=m, seed=0, epochs=3, batch_size=32)
+                for name, m in models.items()}
+
+    models = untrained()
+    alone = detectors.fit_all(build(models), split, jobs=1)
+    both = detectors.fit_all(build(untrained()), split, jobs=2)
+    only_kit = detectors.fit_all(build({"kit_dense": untrained()["kit_dense"]}), split)
     for name in alone:
-        np.testing.assert_array_equal(alone[name][0].predict(X, verbose=0), both[name][0].predict(X, verbose=0))
-        assert alone[name][1].history == both[name][1].history
-    np.testing.assert_array_equal(alone["kit_dense"][0].predict(X, verbose=0),
-                                  only_kit["kit_dense"][0].predict(X, verbose=0))
+        np.testing.assert_array_equal(alone[name].score_samples(split, "val"),
+                                      both[name].score_samples(split, "val"))
+        assert alone[name].history_ == both[name].history_
+    np.testing.assert_array_equal(alone["kit_dense"].score_samples(split, "val"),
+                                  only_kit["kit_dense"].score_samples(split, "val"))
+    # fit trains a copy: the untrained model it was given is left as it was
+    np.testing.assert_array_equal(models["kit_dense"].predict(X, verbose=0),
+                                  untrained()["kit_dense"].predict(X, verbose=0))
 
 
 def test_starmap_keeps_the_order_of_its_calls():

@@ -1,21 +1,25 @@
 """The dataset registry. Adding a dataset means one new entry in ``REGISTRY``: a
 module with ``load(seed, quick, options) -> RawData``, ``split(raw, seed, quick,
 options) -> Split``, ``check_options`` and ``NOTES`` (what the notebooks say about
-it), plus the defaults below."""
+it), plus the defaults below.
+
+Options are checked once, by ``check_options`` when a notebook's parameters are
+checked; ``load`` and ``split`` take options that have passed that check."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import ModuleType
 
-from ..params import check_choice
+from ..checks import check_choice
 from . import mnist, nab, synthetic, yahoo
 from .base import RawData, Split
+from .images import ImageSplit
+from .series import SeriesSplit
 
 
 @dataclass(frozen=True)
 class DatasetSpec:
     name: str
-    kind: str  # "tabular", "image" or "series"
     title: str
     module: ModuleType
     models: tuple[str, ...]  # the autoencoders trained by default
@@ -33,6 +37,12 @@ class DatasetSpec:
     tuning_models: tuple[str, ...] = ()
     tuning_grid: dict = field(default_factory=dict)
     tuning_rows: int | None = None  # train the grid on a subsample of this many rows
+    split_type: type = Split  # the class of the split ``module.split`` returns
+
+    @property
+    def family(self) -> str:
+        """The kind of data: "tabular", "image" or "series" (the split's family)."""
+        return self.split_type.family
 
 
 def series_spec(name: str, title: str, module: ModuleType, epochs: int, batch_size: int,
@@ -41,7 +51,7 @@ def series_spec(name: str, title: str, module: ModuleType, epochs: int, batch_si
     point baselines, and the bar of issue 4 (beat the pointwise model and the rolling
     z-score)."""
     return DatasetSpec(
-        name=name, kind="series", title=title, module=module,
+        name=name, title=title, module=module, split_type=SeriesSplit,
         models=("ts_dense", "ts_lstm", "ts_deep_tanh", "ts_leaky_dropout", "ts_kit"),
         scaler="none", threshold="best_f1", focus="ts_kit", epochs=epochs, batch_size=batch_size,
         baselines=("pointwise", "rolling_zscore", "random", "pca"),
@@ -54,7 +64,7 @@ def series_spec(name: str, title: str, module: ModuleType, epochs: int, batch_si
 
 REGISTRY: dict[str, DatasetSpec] = {
     "synthetic": DatasetSpec(
-        name="synthetic", kind="tabular", title="Synthetic imbalanced data (seed 001)",
+        name="synthetic", title="Synthetic imbalanced data (seed 001)",
         module=synthetic, models=("seed_simple", "seed_deep", "kit_dense"), focus="kit_dense",
         bar={"pr_auc": 0.50, "f1": 0.45},
         tuning_models=("seed_simple", "seed_deep", "kit_dense"),
@@ -63,8 +73,8 @@ REGISTRY: dict[str, DatasetSpec] = {
         tuning_rows=10_000,
     ),
     "mnist": DatasetSpec(
-        name="mnist", kind="image", title="MNIST, digits 4 and 8 as anomalies (seed 003)",
-        module=mnist,
+        name="mnist", title="MNIST, digits 4 and 8 as anomalies (seed 003)",
+        module=mnist, split_type=ImageSplit,
         models=("mnist_6l32_relu", "mnist_6l32_tanh", "mnist_4l64_relu", "mnist_4l64_tanh",
                 "mnist_4l128_relu", "mnist_4l128_tanh", "mnist_conv", "mnist_kit"),
         scaler="none", threshold="closest_to_corner", baselines=("pca", "isolation_forest"),
@@ -94,6 +104,8 @@ def spec(name: str) -> DatasetSpec:
 
 
 def check_options(name: str, options: dict) -> dict:
+    """The dataset's options merged over its defaults; a bad one stops with a
+    ParameterError that names it and the valid choices."""
     return spec(name).module.check_options(options)
 
 
@@ -143,7 +155,7 @@ def describe(name: str, raw: RawData):
     image's mean brightness and share of inked pixels, per class."""
     import pandas as pd  # noqa: PLC0415
 
-    if spec(name).kind == "series":
+    if spec(name).family == "series":
         df = raw.frame()
         per = df.groupby("series", sort=False).agg(points=("value", "size"),
                                                    anomalous=("is_anomaly", "sum"),
@@ -151,7 +163,7 @@ def describe(name: str, raw: RawData):
                                                    min=("value", "min"), max=("value", "max"))
         return per.describe().T[["mean", "min", "50%", "max"]].round(2) if len(per) > 1 \
             else per.round(2)
-    if spec(name).kind == "image":
+    if spec(name).family == "image":
         per_image = pd.DataFrame({"label": raw.labels, "mean brightness": raw.X.mean(axis=1),
                                   "inked share": (raw.X > 0.5).mean(axis=1)})
         return per_image.groupby("label").agg(["mean", "std"]).round(3)

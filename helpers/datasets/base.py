@@ -49,6 +49,8 @@ class Split:
     train_anomaly_share: float
     info: dict = field(default_factory=dict)
     labels: dict = field(default_factory=dict)  # original classes of "val"/"test" rows
+    # what the split holds: "tabular" rows, "image" rows or "series" points in time
+    family = "tabular"
     # the side of the square an image's score is taken over; None: not images
     patch = None
 
@@ -113,14 +115,7 @@ class Split:
 
     @classmethod
     def from_arrays(cls, arrays, info: dict | None = None) -> "Split":
-        if cls is Split and any(k.startswith("ts_") for k in arrays):
-            from .series import SeriesSplit  # noqa: PLC0415
-
-            return SeriesSplit.from_arrays(arrays, info)
-        if cls is Split and "image_patch" in arrays:
-            from .images import ImageSplit  # noqa: PLC0415
-
-            return ImageSplit.from_arrays(arrays, info)
+        """The split ``arrays()`` saved (a subclass reads its own extra arrays)."""
         labels = {k[len("labels_"):]: v for k, v in arrays.items() if k.startswith("labels_")}
         return cls(
             arrays["X_train"], arrays["X_val"], arrays["y_val"], arrays["X_test"],

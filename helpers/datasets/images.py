@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.ndimage import uniform_filter
 
-from ..params import ParameterError
+from ..checks import ParameterError
 from .base import Split
 
 # patch sizes notebook 06 compares on validation data
@@ -47,6 +47,7 @@ def worst_patch(errors: np.ndarray, side: int, patch: int) -> tuple[np.ndarray, 
 class ImageSplit(Split):
     """A split of square single-channel images, flattened to rows."""
 
+    family = "image"
     side: int = 28
     patch: int = 13
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import paths
-from ..params import ParameterError, check_fraction, check_known_options
+from ..checks import ParameterError, check_fraction, check_known_options
 from .base import RawData, Split
 from .images import ImageSplit, check_patch
 
@@ -152,7 +152,6 @@ def find_source(folder: Path | None = None) -> tuple[str, Path | None]:
 
 def load(seed: int, quick: bool = False, options: dict | None = None,
          folder: Path | None = None) -> RawData:
-    check_options(options or {})
     kind, path = find_source(folder)
     if kind == "npz":
         X, digits = _from_npz(path)
@@ -178,7 +177,7 @@ def load(seed: int, quick: bool = False, options: dict | None = None,
 
 def split(raw: RawData, seed: int, quick: bool = False, options: dict | None = None) -> Split:
     """Seed 003's protocol; see the module's docstring."""
-    opts = check_options(options or {})
+    opts = {**OPTIONS, **(options or {})}
     rng = np.random.default_rng(seed)
     digits = raw.labels
     y = np.isin(digits, [opts["tuning_digit"], opts["test_digit"]]).astype(int)

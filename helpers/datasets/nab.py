@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .. import paths
-from ..params import ParameterError, check_known_options
+from ..checks import ParameterError, check_known_options
 from .base import RawData, Split
 from .series import check_split_options, raw_from_frame, split_series
 
@@ -112,7 +112,7 @@ def folder() -> Path:
 
 def missing(options: dict | None = None) -> list[Path]:
     """The files this dataset needs that are not in ``data/nab/``."""
-    opts = check_options(options or {})
+    opts = {**OPTIONS, **(options or {})}
     return [p for p in (folder() / "data" / opts["file"], folder() / LABELS) if not p.exists()]
 
 
@@ -149,7 +149,7 @@ def read_series(csv_path: Path, windows: list[tuple[str, str]], name: str) -> pd
 
 
 def load(seed: int, quick: bool = False, options: dict | None = None) -> RawData:
-    opts = check_options(options or {})
+    opts = {**OPTIONS, **(options or {})}
     gone = missing(opts)
     if gone:
         raise MissingDataError(
@@ -162,6 +162,6 @@ def load(seed: int, quick: bool = False, options: dict | None = None) -> RawData
 
 
 def split(raw: RawData, seed: int, quick: bool = False, options: dict | None = None) -> Split:
-    opts = check_options(options or {})
+    opts = {**OPTIONS, **(options or {})}
     return split_series(raw, opts["window"], opts["train_stride"], tuple(opts["fractions"]),
                         opts["scaling"])

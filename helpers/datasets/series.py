@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .. import windows
-from ..params import ParameterError
+from ..checks import ParameterError
 from .base import RawData, Split
 
 PARTS = ("train", "val", "test")
@@ -62,6 +62,7 @@ class SeriesSplit(Split):
     """
 
     ts: dict = field(default_factory=dict)
+    family = "series"
 
     @property
     def window(self) -> int:
@@ -150,8 +151,7 @@ def check_split_options(window, train_stride, fractions, scaling: str = "minmax"
 def split_series(raw: RawData, window: int, train_stride: int = 1,
                  fractions=(0.6, 0.2, 0.2), scaling: str = "minmax") -> SeriesSplit:
     """Cut every series in time, scale it on its normal training points and make
-    windows (see the module docstring)."""
-    check_split_options(window, train_stride, tuple(fractions), scaling)
+    windows (see the module docstring). The options have passed ``check_split_options``."""
     series = np.asarray(raw.columns["series"])
     times = np.asarray(raw.columns["timestamp"]).astype(str)
     values, y = raw.X[:, 0].astype(float), raw.y.astype(int)

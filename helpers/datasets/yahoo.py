@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .. import paths
-from ..params import ParameterError, check_choice, check_known_options
+from ..checks import ParameterError, check_choice, check_known_options
 from .base import RawData, Split
 from .series import check_split_options, raw_from_frame, split_series
 
@@ -202,7 +202,7 @@ def data_folder() -> Path:
 
 
 def load(seed: int, quick: bool = False, options: dict | None = None) -> RawData:
-    opts = check_options(options or {})
+    opts = {**OPTIONS, **(options or {})}
     limit = QUICK_SERIES if quick else None
     real = data_folder()
     if files(real, opts["benchmark"]):
@@ -221,6 +221,6 @@ def load(seed: int, quick: bool = False, options: dict | None = None) -> RawData
 
 
 def split(raw: RawData, seed: int, quick: bool = False, options: dict | None = None) -> Split:
-    opts = check_options(options or {})
+    opts = {**OPTIONS, **(options or {})}
     return split_series(raw, opts["window"], opts["train_stride"], tuple(opts["fractions"]),
                         opts["scaling"])

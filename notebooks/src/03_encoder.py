@@ -1,0 +1,100 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (anomaly kit)
+#     language: python
+#     name: anomaly-kit
+# ---
+
+# %% [markdown]
+# # 3. Encoder: from the input to a latent representation
+#
+# The **encoder** is the first half of an autoencoder. It maps each input row to a shorter
+# vector, the **latent representation** (or *code*). Its last layer, the **bottleneck**, decides
+# how much the network may keep: too wide, and the network can simply copy its input, anomalies
+# included; too narrow, and it cannot even reconstruct normal rows.
+
+# %% tags=["parameters"]
+# Parameters: papermill replaces this cell's values when it runs the notebook.
+dataset = "synthetic"   # see helpers.datasets.names()
+seed = 42               # same seed, same metrics
+epochs = "default"      # upper limit ("default": the dataset's); early stopping ends sooner
+quick = False           # True: 2 epochs, a smoke test for CI, not a result
+models = "default"      # the dataset's autoencoders, or a list such as ["kit_dense"]
+threshold = "default"   # threshold method for the report ("default": the dataset's)
+threads = 2             # CPU threads TensorFlow may use (fixed, for reproducibility)
+run_dir = None          # None: build/runs/<dataset>
+options = {}            # dataset settings, e.g. {"test_digit": 4} for mnist
+
+# %%
+import pandas as pd
+from helpers import architectures, datasets
+from helpers.session import load_split
+from helpers.session import begin
+
+cfg, state = begin("03_encoder", dataset=dataset, seed=seed, epochs=epochs, quick=quick,
+                   models=models, threshold=threshold, threads=threads, run_dir=run_dir,
+                   options=options)
+
+# %%
+# NBVAL_CHECK_OUTPUT: nbval compares this cell's output with the reference
+split = load_split(state)
+input_dim = split.X_train.shape[1]
+print(f"{len(split.X_train):,} normal training inputs of {input_dim} values each")
+
+# %% [markdown]
+# ## The architectures of this run
+#
+# Each architecture is an entry in `helpers/architectures.py`: the encoder's layer widths (the
+# last is the latent size), the decoder's, the activations and the loss.
+
+# %%
+# NBVAL_CHECK_OUTPUT: nbval compares this cell's output with the reference
+archs = {name: architectures.get(name) for name in cfg.models}
+pd.DataFrame([{"model": name, "encoder": a.encoder_units, "latent": a.latent_dim,
+               "hidden activation": a.activation, "output": a.output_activation, "loss": a.loss,
+               "about": a.description} for name, a in archs.items()]).set_index("model")
+
+# %%
+datasets.notes(cfg.dataset, "03_encoder")
+
+# %% [markdown]
+# ## Building the encoders
+#
+# Each encoder is a small Keras model of its own: `Input → Dense (or Conv2D) … → latent`. Building it
+# separately lets us look at the latent representation later, and the decoder (next notebook)
+# attaches to its output.
+
+# %%
+# NBVAL_CHECK_OUTPUT: nbval compares this cell's output with the reference
+encoders = {name: architectures.build_encoder(a, input_dim) for name, a in archs.items()}
+for name, enc in encoders.items():
+    print(f"{name:<12} {enc.count_params():>6,} parameters, latent size {enc.output_shape[-1]}")
+
+# %%
+focus = datasets.focus(cfg.dataset, encoders)
+print(f"{focus} encoder")
+architectures.summary_table(encoders[focus])
+
+# %% [markdown]
+# ## What an untrained encoder produces
+#
+# Before training the weights are random, so the codes mean nothing yet. Still, it is worth
+# checking the shapes: five rows in, five latent vectors out.
+
+# %%
+codes = encoders[focus].predict(split.X_train[:5], verbose=0)
+print("input:", split.X_train[:5].shape, "-> latent:", codes.shape)
+pd.DataFrame(codes[:, :8]).round(2).add_prefix("z")
+
+# %%
+state.save_models("encoders", encoders)
+
+# %% [markdown]
+# Next: **04 decoder**.

@@ -1,0 +1,114 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (anomaly kit)
+#     language: python
+#     name: anomaly-kit
+# ---
+
+# %% [markdown]
+# # 5. Compile and train
+#
+# **Compiling** a Keras model fixes three things:
+#
+# - the **optimizer**, which updates the weights: Adam, learning rate 0.001;
+# - the **loss**, what training minimises: the *mean squared error* between input and
+#   reconstruction (the reconstruction loss);
+# - the **metrics**, reported alongside: the mean absolute error.
+#
+# **Training** shows the model normal rows only, as inputs *and* targets. It stops early when
+# the loss on *held-out normal rows* (from the validation set) has not improved for 10 epochs,
+# and keeps the best weights. No anomaly influences training, and the test set is not touched.
+# Each model is seeded with the run's seed just before it trains, so its result does not depend
+# on which other models train in the same run.
+#
+# Two speed notes for laptops. By default Keras runs one Python step per batch, and for small
+# models that overhead dominates: `steps_per_execution=32` runs 32 batches per step with the same
+# maths, more than twice as fast on a CPU. And a short training of a small model is mostly
+# TensorFlow *tracing* its training step, which uses one core; so the models train `threads` at a
+# time, in separate processes.
+
+# %% tags=["parameters"]
+# Parameters: papermill replaces this cell's values when it runs the notebook.
+dataset = "synthetic"   # see helpers.datasets.names()
+seed = 42               # same seed, same metrics
+epochs = "default"      # upper limit ("default": the dataset's); early stopping ends sooner
+quick = False           # True: 2 epochs, a smoke test for CI, not a result
+models = "default"      # the dataset's autoencoders, or a list such as ["kit_dense"]
+threshold = "default"   # threshold method for the report ("default": the dataset's)
+threads = 2             # CPU threads TensorFlow may use (fixed, for reproducibility)
+run_dir = None          # None: build/runs/<dataset>
+options = {}            # dataset settings, e.g. {"test_digit": 4} for mnist
+
+# %%
+import pandas as pd
+from helpers import datasets, detectors, pitfalls, plots
+from helpers.session import load_split
+from helpers.session import begin
+
+cfg, state = begin("05_compile", dataset=dataset, seed=seed, epochs=epochs, quick=quick,
+                   models=models, threshold=threshold, threads=threads, run_dir=run_dir,
+                   options=options)
+
+# %%
+# NBVAL_CHECK_OUTPUT: nbval compares this cell's output with the reference
+split = load_split(state)
+batch_size = datasets.spec(cfg.dataset).batch_size
+print(f"training on {len(split.X_train):,} normal rows; early stopping watches "
+      f"{len(split.X_val_normal):,} held-out normal rows; up to {cfg.epochs} epochs of batch {batch_size}")
+
+# %%
+untrained = {name: detectors.build(name, model=state.load_model("untrained", name), seed=cfg.seed,
+                                   threads=cfg.threads, epochs=cfg.epochs, batch_size=batch_size)
+             for name in cfg.models}
+fitted = detectors.fit_all(untrained, split, jobs=cfg.threads)
+for det in fitted.values():
+    det.save(state)
+pd.DataFrame([{"model": name, "epochs run": d.epochs_run_, "best epoch": d.best_epoch_,
+               "best validation loss": round(min(d.history_["val_loss"]), 4),
+               "seconds": round(d.fit_seconds_, 1)} for name, d in fitted.items()]).set_index("model")
+
+# %% [markdown]
+# ## Loss curves
+#
+# Training loss (on the rows the model learns from) and validation loss (on held-out normal rows)
+# should fall together. If validation loss rises while training loss keeps falling, the model is
+# memorising its training rows; early stopping catches that.
+
+# %%
+plots.loss_curves({name: d.history_ for name, d in fitted.items()});
+
+# %%
+datasets.notes(cfg.dataset, "05_compile")
+
+# %% [markdown]
+# ## Pitfall: the seed's own recipe
+#
+# Where a seed document gave a training recipe that goes wrong, we train it once, exactly as
+# written, so that notebook 07 can show what it really scores:
+#
+# - **seed 001** (synthetic) trained its deep autoencoder with a **sigmoid output on unscaled
+#   data**, an MAE loss, and `validation_data=(X_test, X_test)`: it *validated on the test set*,
+#   anomalies included. Its loss barely moves, because most targets lie outside what a sigmoid
+#   can produce.
+# - **seed 002** (NAB) put a **ReLU on its single output unit** and trained on raw temperatures.
+#   If that unit starts out dead (output 0 for every input), its gradient is 0 and the loss stays
+#   flat: the "model" then outputs 0, and its error is just the squared value.
+
+# %%
+raw_split = load_split(state, scaled=False)
+recipe = pitfalls.train_recipe(cfg.dataset, raw_split, epochs=min(cfg.epochs, 20))
+if recipe is not None:
+    state.save_model("trained", recipe.model, key=pitfalls.SEED_RECIPE)
+    state.save_json("recipe", recipe.facts)
+    print("\n".join(recipe.lines))
+    plots.loss_curves({recipe.title: recipe.fit.history});
+
+# %% [markdown]
+# Next: **06 threshold**.

@@ -1,0 +1,155 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (anomaly kit)
+#     language: python
+#     name: anomaly-kit
+# ---
+
+# %% [markdown]
+# # 6. Threshold: from a score to a decision
+#
+# The trained autoencoder gives every row an **anomaly score**, its reconstruction error (the
+# mean squared difference between a row and its reconstruction). To *flag* rows we need a
+# **threshold**: rows scoring at or above it are called anomalies.
+#
+# Where to put it is a trade-off. Lower, and more anomalies are caught (**recall** rises) but
+# more normal rows are flagged too (**precision** falls). The threshold is a modelling choice, so
+# it must be made **without the test set**: on the training rows' scores and on the validation
+# set.
+
+# %% tags=["parameters"]
+# Parameters: papermill replaces this cell's values when it runs the notebook.
+dataset = "synthetic"   # see helpers.datasets.names()
+seed = 42               # same seed, same metrics
+epochs = "default"      # upper limit ("default": the dataset's); early stopping ends sooner
+quick = False           # True: 2 epochs, a smoke test for CI, not a result
+models = "default"      # the dataset's autoencoders, or a list such as ["kit_dense"]
+threshold = "default"   # threshold method for the report ("default": the dataset's)
+threads = 2             # CPU threads TensorFlow may use (fixed, for reproducibility)
+run_dir = None          # None: build/runs/<dataset>
+options = {}            # dataset settings, e.g. {"test_digit": 4} for mnist
+
+# %%
+import pandas as pd
+import numpy as np
+from helpers import datasets, detectors, plots, scoring, thresholds
+from helpers.session import load_split
+from helpers.session import begin
+
+cfg, state = begin("06_threshold", dataset=dataset, seed=seed, epochs=epochs, quick=quick,
+                   models=models, threshold=threshold, threads=threads, run_dir=run_dir,
+                   options=options)
+
+# %%
+split = load_split(state)
+trained = detectors.load_trained(state, cfg.models)
+scores = {name: {part: det.score_samples(split, part) for part in ("train", "val")}
+          for name, det in trained.items()}
+pd.DataFrame({name: {"train (normal)": s["train"].mean(),
+                     "validation normal": s["val"][split.y_val == 0].mean(),
+                     "validation anomalies": s["val"][split.y_val == 1].mean()}
+              for name, s in scores.items()}).T.round(3)
+
+# %% [markdown]
+# After training, anomalies have a higher error on average than normal rows: that gap is what
+# the detector uses. Averages hide the overlap, though; the histograms below show it.
+#
+# ## From an error per value to one score
+#
+# An autoencoder gives an error for every value it reconstructs; a threshold needs one number.
+# For a table row the score is the mean over its features. For a time series every point gets the
+# mean of the errors that the windows covering it make at that point. For an image the mean over
+# all pixels dilutes an anomaly, which is usually *local* (a 4 is a 9 with its top left open),
+# with the slight blur every reconstruction has everywhere; so the score is the mean error of the
+# image's **worst patch**, a square of a few pixels.
+#
+# How to form the score is a modelling choice like any other, so it is made on validation data.
+# The table gives each model's validation ROC-AUC under every way this dataset could form its
+# score; the first column is the one in use (the `patch` option for images). Tables and series
+# have only one.
+
+# %%
+scoring.compare_scores(trained, split, "val").round(3)
+
+# %% [markdown]
+# ## Ways to set a threshold
+#
+# Each method is an entry in `helpers/thresholds.py`; this table comes from there.
+
+# %%
+thresholds.overview()
+
+# %% [markdown]
+# **Why the validation curve is weighted.** The validation set usually holds more anomalies than
+# the data the detector will meet (synthetic: about 5% against 1%). Precision depends on that
+# share, so a threshold tuned at the validation share would be tuned for the wrong world. The
+# curve-based methods give each validation anomaly a weight so that anomalies count for exactly
+# the expected share: the labelled training part's (synthetic), or the protocol's (mnist). This
+# uses no test label (`thresholds.prevalence_weights`).
+
+# %%
+# NBVAL_CHECK_OUTPUT: nbval compares this cell's output with the reference
+w = thresholds.prevalence_weights(split.y_val, split.train_anomaly_share)
+print(f"validation: {int((split.y_val == 0).sum()):,} normal rows, {int(split.y_val.sum()):,} anomalies "
+      f"({split.y_val.mean():.2%})")
+print(f"expected anomaly share (from training labels or the protocol): {split.train_anomaly_share:.2%}")
+print(f"weight of each validation anomaly: {w[split.y_val == 1][0]:.3f} "
+      f"(weighted share {w[split.y_val == 1].sum() / w.sum():.2%})")
+print(f"threshold method the report applies: {cfg.threshold!r}")
+
+# %%
+inputs = {name: thresholds.ThresholdInputs(s["train"], s["val"], split.y_val, split.train_anomaly_share)
+          for name, s in scores.items()}
+table = pd.DataFrame({name: thresholds.compute(inp) for name, inp in inputs.items()}).T
+table.round(4)
+
+# %% [markdown]
+# ## How each threshold does on the validation set
+#
+# Precision here is computed with the same prevalence weights, so it estimates the precision the
+# detector would have on data with the training part's share of anomalies.
+
+# %%
+val_f1 = {name: {method: thresholds.validation_figures(inp, thr)["f1"]
+                 for method, thr in table.loc[name].items()}
+          for name, inp in inputs.items()}
+pd.DataFrame(val_f1).round(3)
+
+# %% [markdown]
+# The rules that ignore labels (`max_train`, `mean_3std`) are cautious: they flag almost nothing.
+# `percentile_98` flags a fixed 2% whatever the data. The two curve-based rules use the
+# validation labels and land where precision and recall balance.
+#
+# ## The histogram
+#
+# Errors of normal rows (blue) and anomalies (red) on the validation set, log scale, with every
+# threshold.
+
+# %%
+focus = datasets.focus(cfg.dataset, scores)
+plots.score_histogram(scores[focus]["val"], split.y_val, table.loc[focus].to_dict(),
+                      title=f"{focus}: validation reconstruction error");
+
+# %%
+p, r, t = thresholds.validation_pr_curve(inputs[focus])
+on_curve = {}
+for method in ("best_f1", "closest_to_corner", "high_recall", "percentile_98"):
+    i = min(np.searchsorted(t, table.loc[focus, method]), len(t) - 1)
+    on_curve[method] = (r[i], p[i])
+plots.pr_with_thresholds(p, r, on_curve);
+
+# %%
+datasets.notes(cfg.dataset, "06_threshold")
+
+# %% [markdown]
+# The report (next notebook) applies the run's chosen method (`threshold` in the parameters
+# cell; each dataset has a default) to the test set, and lists every other method's figures too.
+#
+# Next: **07 report**.
