@@ -1,15 +1,34 @@
 # Two commands on a fresh machine with Python 3.11:
 #   make run-all   set up, then run every notebook for every dataset
 #   make test      set up, then run the tests
-# Options: DATASETS=synthetic (comma-separated), QUICK=1 (2 epochs, a smoke test).
+# Options: DATASETS=synthetic (comma-separated), QUICK=1 (2 epochs, a smoke test), JOBS=2,
+# and the notebook parameters SEED=, EPOCHS=, MODELS=, THRESHOLD=, THREADS=, OPTIONS=
+# (e.g. OPTIONS='{"test_digit": 4}'); empty means the notebooks' defaults.
 
-PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 KERNEL := anomaly-kit
 DATASETS ?= all
 QUICK  ?=
+SEED   ?=
+EPOCHS ?=
+MODELS ?=
+THRESHOLD ?=
+THREADS ?=
+OPTIONS ?=
+JOBS   ?=
+LAB_ARGS ?=
+
+# Every variable that `make run-all` hands to the runner, as VARIABLE:option. Each one
+# that is set becomes `--option 'value'` (quoted for the shell, quotes in it included);
+# the runner checks them all before any notebook runs.
+RUN_VARS := DATASETS:datasets QUICK:quick SEED:seed EPOCHS:epochs MODELS:models \
+            THRESHOLD:threshold THREADS:threads OPTIONS:options JOBS:jobs
+quote    = '$(subst ','\'',$(1))'
+run_args = $(foreach v,$(RUN_VARS),$(if $($(firstword $(subst :, ,$(v)))),--$(lastword $(subst :, ,$(v))) $(call quote,$($(firstword $(subst :, ,$(v)))))))
+NO_PYTHON = error: the kit needs Python 3.11, and $(if $(PYTHON),PYTHON=$(PYTHON) is not a program,there is no python3.11 or python3 on the PATH); install Python 3.11 and run make again, or point make at it: make PYTHON=/path/to/python3.11 $(or $(MAKECMDGOALS),run-all)
 
 # Keep TensorFlow's C++ log lines out of outputs (see helpers/reproducibility.py).
 export TF_CPP_MIN_LOG_LEVEL := 3
@@ -19,9 +38,10 @@ export PYTHONUNBUFFERED := 1
 .PHONY: help setup run-all test lab data notebooks clean distclean
 
 help:
-	@echo "make run-all   set up and run every notebook for every dataset (DATASETS=, QUICK=1)"
+	@echo "make run-all   set up and run every notebook for every dataset (DATASETS=, QUICK=1, JOBS=2,"
+	@echo "               SEED=, EPOCHS=, MODELS=, THRESHOLD=, THREADS=, OPTIONS='{...}')"
 	@echo "make test      set up and run the tests (pytest + nbval + a quick run of all notebooks)"
-	@echo "make lab       open JupyterLab on notebooks/"
+	@echo "make lab       open JupyterLab on notebooks/ (LAB_ARGS= adds options, e.g. --no-browser)"
 	@echo "make data      fetch the optional larger datasets into data/"
 	@echo "make notebooks sync notebooks/ with notebooks/src/*.py and re-execute those whose code changed (ALL=1: all)"
 	@echo "make clean     remove build/ (results); make distclean also removes .venv/"
@@ -29,6 +49,7 @@ help:
 setup: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml helpers/kernel.py
+	@command -v $(call quote,$(PYTHON)) >/dev/null 2>&1 || { echo $(call quote,$(NO_PYTHON)) >&2; exit 1; }
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else "error: the kit needs Python 3.11, but $(PYTHON) is %d.%d; run: make PYTHON=/path/to/python3.11 ..." % v)'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
@@ -38,15 +59,16 @@ $(STAMP): requirements.txt pyproject.toml helpers/kernel.py
 	@echo "set-up done: $(VENV) with the pinned packages and the '$(KERNEL)' Jupyter kernel"
 
 run-all: setup
-	$(BIN)/python -m helpers.runner --datasets $(DATASETS) $(if $(QUICK),--quick) $(if $(JOBS),--jobs $(JOBS))
+	$(BIN)/python -m helpers.runner $(run_args)
 
 # pytest runs the helpers' tests, a quick papermill run of every notebook, and nbval
 # on the committed notebooks (in build/test/, leaving build/runs/ alone).
 test: setup
 	ANOMALY_KIT_BUILD=build/test $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=600
 
+# As root (a container), Jupyter refuses to start without --allow-root.
 lab: setup
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 data: setup
 	$(BIN)/python -m helpers.download

@@ -18,6 +18,7 @@ from .detector import Detector
 
 class Autoencoder(Detector):
     detector_type = "autoencoder"
+    trains_a_network = True
 
     def __init__(self, architecture: str, model=None, epochs: int = 60, batch_size: int = 256,
                  patience: int = 10, seed: int = 0, threads: int = 2):

@@ -165,6 +165,7 @@ class Pointwise(PointDetector):
     trained on the normal training points; the score is its squared error."""
 
     name = "pointwise"
+    trains_a_network = True
 
     def __init__(self, seed: int = 0, epochs: int = 20, batch_size: int = 256, threads: int = 2):
         self.seed = seed

@@ -28,6 +28,9 @@ class NotFittedError(RuntimeError):
 class Detector:
     name = "detector"  # its registry name
     detector_type = "baseline"  # "autoencoder" or "baseline", the report's ``kind`` column
+    # whether fitting trains a neural network: its figures then vary in their last digits
+    # with the CPU's instruction set, so nbval checks none of them
+    trains_a_network = False
 
     def fit(self, split) -> "Detector":
         start = time.perf_counter()
@@ -57,6 +60,11 @@ class Detector:
     def with_params(self, **changes) -> "Detector":
         """A new, unfitted detector with the same parameters except ``changes``."""
         return type(self)(**{**self.get_params(), **changes})
+
+    def portable(self) -> "Detector":
+        """This detector in a form that can be sent to another process to be fitted there
+        (an autoencoder sends its untrained model as bytes)."""
+        return self
 
     def fitted(self) -> bool:
         return hasattr(self, "fit_seconds_")

@@ -44,10 +44,8 @@ def fit_all(detectors: dict[str, Detector], split, jobs: int = 1) -> dict[str, D
     """``fit(split)`` for every detector, in the order given; with ``jobs`` > 1, that
     many at once in separate processes (``parallel.starmap``). Every detector seeds
     itself, so the results do not depend on ``jobs``. Returns name -> fitted detector."""
-    def ready(det):
-        return det.portable() if jobs > 1 and hasattr(det, "portable") else det
-
-    done = starmap(_fit, [(ready(det), split) for det in detectors.values()], jobs)
+    calls = [(det.portable() if jobs > 1 else det, split) for det in detectors.values()]
+    done = starmap(_fit, calls, jobs)
     return dict(zip(detectors, done))
 
 

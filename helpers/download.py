@@ -4,7 +4,9 @@ The default run never needs this: every dataset's default data is generated or
 ships inside a pinned package. A dataset that can use larger real data lists its
 files in its module's ``DOWNLOADS`` (url, file name, sha256); this command fetches
 them into ``data/<dataset>/``, verifies each checksum, and says clearly when the
-machine is offline.
+machine is offline (with the dataset's ``OFFLINE_NOTE``: what a run does without the
+files). A file already there whose checksum does not match is reported, never kept
+silently: replaced when the download works, named with the way out when it does not.
 """
 from __future__ import annotations
 
@@ -57,16 +59,23 @@ def fetch(url: str, target: Path, expected_sha256: str, timeout: float = 30) -> 
                 out.write(chunk)
     except (urllib.error.URLError, TimeoutError, OSError) as err:
         tmp.unlink(missing_ok=True)
-        raise ConnectionError(f"could not download {url} ({err}); this machine seems to be "
-                              "offline. The default data needs no download; a dataset that needs this file "
-                              "is skipped by make run-all until it is there.") from err
+        raise ConnectionError(f"could not download {url} ({getattr(err, 'reason', err)}); this "
+                              "machine seems to be offline") from err
     if not matches(tmp, expected_sha256):
         got = sha256(tmp)
         tmp.unlink(missing_ok=True)
-        raise ChecksumError(f"{target.name}: checksum (sha256 {got}) does not match the expected "
-                            f"{expected_sha256}; the file was not kept")
+        raise ChecksumError(f"{paths.show(target)}: the download's checksum (sha256 {got}) does not "
+                            f"match the expected {expected_sha256}; it was not kept")
     tmp.replace(target)
     return target
+
+
+def mismatch(path: Path, digest: str) -> str:
+    """How a file's checksum differs from ``digest``, in words."""
+    if digest.startswith("json:"):
+        key = digest[len("json:"):].rpartition("=")[0]
+        return f"its entry for {key} is missing or differs from the one the kit expects"
+    return f"sha256 {sha256(path)}, expected {digest}"
 
 
 def main() -> int:
@@ -78,14 +87,30 @@ def main() -> int:
             note = getattr(module, "DOWNLOAD_NOTE", "its data is generated or ships with a package")
             print(f"{name}: nothing to download ({note})")
             continue
+        offline = False
         for url, filename, digest in downloads:
             target = paths.data_dir() / name / filename
+            # a copy already there that is not the expected file: say so, whatever happens next
+            wrong = mismatch(target, digest) if target.exists() and not matches(target, digest) else None
             try:
                 fetch(url, target, digest)
-                print(f"{name}: {paths.show(target)} ok (sha256 verified)")
-            except (ConnectionError, ChecksumError) as err:
+                print(f"{name}: {paths.show(target)} ok (sha256 verified)"
+                      + (f"; the copy that was there was not the expected file ({wrong}) and "
+                         "was replaced" if wrong else ""))
+                continue
+            except ConnectionError as err:
                 print(f"{name}: {err}", file=sys.stderr)
-                failed = True
+                offline = True
+            except ChecksumError as err:
+                print(f"{name}: {err}", file=sys.stderr)
+            failed = True
+            if wrong:
+                print(f"{name}: {paths.show(target)} is already there but is not the expected file "
+                      f"({wrong}); delete it, then run `make data` online", file=sys.stderr)
+        if offline:
+            print(f"{name}: " + getattr(module, "OFFLINE_NOTE", "a dataset that needs these files is "
+                                        "skipped by make run-all until they are there."),
+                  file=sys.stderr)
     return 1 if failed else 0
 
 

@@ -1,31 +1,71 @@
 """Register the kit's Jupyter kernel, ``anomaly-kit``, inside the virtual environment.
 
-Like ``python -m ipykernel install --sys-prefix``, plus the environment variables
-that keep TensorFlow's start-up lines out of notebooks, and a kernel log level of
-ERROR so that ipykernel's notice about local TCP connections does not scroll past
-every headless run.
+Like ``python -m ipykernel install --sys-prefix``, plus
+
+- the environment variables that keep TensorFlow's start-up lines out of notebooks;
+- a kernel log level of ERROR, so that ipykernel's notice about local TCP connections
+  does not scroll past every headless run;
+- no IPython history: without it every cell that ``make run-all`` and ``make test``
+  execute would go into ``~/.ipython/profile_default/history.sqlite``.
+
+The kernel spec is written in a temporary folder of its own, removed afterwards
+(ipykernel's own ``install`` leaves an empty ``/tmp/tmp*_kernels/`` behind).
+
+The module is also an IPython extension, which ``helpers.runner`` loads into the kernels
+it starts: it drops the one line ipykernel's asyncio loop prints when a kernel shuts down
+while a message of its own is pending ("Task was destroyed but it is pending!" for a
+``Kernel.*`` coroutine). Everything else the kernel logs, such a line for any other task
+included, still shows.
 """
 from __future__ import annotations
 
 import json
+import logging
+import platform
 import sys
+import tempfile
 from pathlib import Path
 
 NAME = "anomaly-kit"
 DISPLAY = "Python 3 (anomaly kit)"
 ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+ARGUMENTS = ["--IPKernelApp.log_level=ERROR", "--HistoryManager.enabled=False"]
 
 
 def install(prefix: str = sys.prefix) -> Path:
-    from ipykernel.kernelspec import install as ipk_install  # noqa: PLC0415
+    from ipykernel.kernelspec import write_kernel_spec  # noqa: PLC0415
+    from jupyter_client.kernelspec import KernelSpecManager  # noqa: PLC0415
 
-    folder = Path(ipk_install(kernel_name=NAME, display_name=DISPLAY, prefix=prefix, env=ENV))
+    # as ipykernel's install does: no frozen modules, for the debugger
+    python_arguments = ["-Xfrozen_modules=off"] if platform.python_implementation() == "CPython" else None
+    with tempfile.TemporaryDirectory(suffix="_kernels") as tmp:
+        staged = write_kernel_spec(Path(tmp) / NAME, overrides={"display_name": DISPLAY, "env": ENV},
+                                   extra_arguments=list(ARGUMENTS), python_arguments=python_arguments)
+        folder = Path(KernelSpecManager().install_kernel_spec(staged, kernel_name=NAME, prefix=prefix))
     spec_file = folder / "kernel.json"
     spec = json.loads(spec_file.read_text())
-    if "--IPKernelApp.log_level=ERROR" not in spec["argv"]:
-        spec["argv"].append("--IPKernelApp.log_level=ERROR")
+    for arg in ARGUMENTS:  # already there; kept for a spec written by an older ipykernel
+        if arg not in spec["argv"]:
+            spec["argv"].append(arg)
     spec_file.write_text(json.dumps(spec, indent=1))
     return folder
+
+
+class _QuietShutdown(logging.Filter):
+    """Drops asyncio's "Task was destroyed but it is pending!" for ipykernel's own
+    ``Kernel`` coroutines (its control-message dispatch, cut short by the shutdown it
+    handles); keeps every other record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        return not (msg.startswith("Task was destroyed but it is pending!")
+                    and "coro=<Kernel." in msg and "ipykernel" in msg)
+
+
+def load_ipython_extension(ipython) -> None:  # noqa: ARG001  (IPython's extension hook)
+    logger = logging.getLogger("asyncio")
+    if not any(isinstance(f, _QuietShutdown) for f in logger.filters):
+        logger.addFilter(_QuietShutdown())
 
 
 if __name__ == "__main__":

@@ -80,9 +80,7 @@ def configure(
         run_dir = paths.default_run_dir(dataset)
     elif not isinstance(run_dir, (str, Path)) or not str(run_dir).strip():
         raise ParameterError(f"run_dir={run_dir!r} must be a folder path, or None for the default")
-    run_dir = Path(run_dir)
-    if not run_dir.is_absolute():
-        run_dir = paths.project_root() / run_dir
+    run_dir = paths.check_run_dir(run_dir)
     if quick:
         epochs = min(epochs, QUICK_EPOCHS)
     return RunConfig(dataset, seed, epochs, quick, models, threshold, threads, run_dir, options)

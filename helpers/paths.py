@@ -45,6 +45,50 @@ def default_run_dir(dataset: str) -> Path:
     return build_dir() / "runs" / dataset
 
 
+# A run folder holds this file once the kit has made a run there. Only such a folder, or
+# one under build/, may be a run folder: starting a run clears a run folder's results.
+RUN_MARKER = ".anomaly-kit-run"
+
+
+def is_inside(path: Path, folder: Path) -> bool:
+    path, folder = Path(path).resolve(), Path(folder).resolve()
+    return path == folder or folder in path.parents
+
+
+def may_hold_a_run(path: str | os.PathLike) -> bool:
+    """Whether a run may use (and so clear) the folder ``path``: one inside ``build/``
+    (but not ``build/`` itself), or one where the kit already made a run."""
+    resolved = Path(path).resolve()
+    for builds in {build_dir().resolve(), (project_root() / "build").resolve()}:
+        if is_inside(resolved, builds) and resolved != builds:
+            return True
+    return (resolved / RUN_MARKER).is_file()
+
+
+def check_run_dir(path: str | os.PathLike) -> Path:
+    """The run folder ``path`` (relative to the kit) resolved, if a run may go there:
+    inside ``build/``, or a folder where the kit already made a run. Anything else stops
+    with a ParameterError, before anything is written or deleted."""
+    from .checks import ParameterError  # noqa: PLC0415  (checks is a leaf; paths stays one too)
+
+    path = Path(path)
+    resolved = (path if path.is_absolute() else project_root() / path).resolve()
+    if may_hold_a_run(resolved):
+        return resolved
+    raise ParameterError(
+        f"run_dir={str(path)!r} is not a place for a run: a run folder must be inside "
+        f"{show(build_dir())}/ (the default is {show(default_run_dir('<dataset>'))}), or a folder "
+        "where the kit already made a run. Starting a run clears a run folder's results, so the "
+        "kit never uses any other folder; use run_dir=None for the default.")
+
+
+def mark_run_dir(path: Path) -> None:
+    """Make ``path`` a run folder: create it and leave the kit's marker in it."""
+    path.mkdir(parents=True, exist_ok=True)
+    (path / RUN_MARKER).write_text("A run folder of the anomaly-detection course kit; "
+                                   "its results are rewritten by the next run.\n")
+
+
 def show(path: str | os.PathLike) -> str:
     """A path as a student should see it: relative to the kit's folder, so that no
     notebook output reveals the machine that ran it."""

@@ -1,18 +1,36 @@
 """Run every notebook for every dataset headlessly, as ``make run-all`` does.
 
     python -m helpers.runner [--datasets synthetic,...] [--quick] [--out build]
+                             [--seed N] [--epochs N] [--models a,b] [--threshold NAME]
+                             [--threads N] [--options '{"key": value}'] [--jobs N]
 
 For each dataset the eight notebooks run in order with papermill; the executed
-copies go to ``<out>/runs/<dataset>/``. A dataset whose data must be downloaded
-first (``make data``) and is not there is skipped with a line in the summary. When every dataset succeeded, their metric
-rows are gathered into ``<out>/report/metrics.csv`` and printed. A failing cell
-stops that dataset, its executed notebook (with the error) is kept, the run goes
-on with the other datasets, and the command exits non-zero naming the notebook and
-the cell; no ``metrics.csv`` is written for a failed run.
+copies go to ``<out>/runs/<dataset>/``. ``--seed``, ``--epochs``, ``--models``,
+``--threshold``, ``--threads`` and ``--options`` (a dict, as JSON or a Python literal)
+become those papermill parameters of every notebook; an empty value leaves the
+notebooks' default. They are checked for every dataset before any notebook runs: a bad
+one stops the run with a message naming it and the valid values (exit 2).
+
+A dataset whose data must be downloaded first (``make data``) and is not there is
+skipped with a line in the summary; when it was named in ``--datasets`` (rather than
+coming with ``all``) the run exits non-zero once the other datasets are done. When
+every dataset that ran succeeded, their metric rows are gathered into
+``<out>/report/metrics.csv`` (its ``quick`` column marks a quick run) and printed. A
+failing cell stops that dataset, its executed notebook (with the error) is kept, the
+run goes on with the other datasets, and the command exits non-zero naming the notebook
+and the cell; no ``metrics.csv`` is written for a failed run.
+
+Ctrl-C, SIGTERM or a closed terminal end every process the run started (the Jupyter
+kernels and what they started, training workers included), remove the kernels'
+connection files and the workers' semaphores, print one line saying what was
+interrupted, and exit with 128 + the signal's number (130 for Ctrl-C, 143 for
+SIGTERM), leaving no report tables.
 """
 from __future__ import annotations
 
 import argparse
+import ast
+import json
 import os
 import shutil
 import sys
@@ -21,6 +39,16 @@ from pathlib import Path
 
 from . import datasets, paths, summary
 from .checks import ParameterError, check_choices
+from .interruption import REPORT_TABLES, Run, kernel_manager_class
+# The notebook parameters the runner can set (the make variables of the same name in
+# capitals); the others (dataset, quick, run_dir) it sets itself.
+PARAMS = ("seed", "epochs", "models", "threshold", "threads", "options")
+QUICK_ON = ("1", "yes", "true")
+QUICK_OFF = ("", "0", "no", "false")
+QUICK_NOTE = "quick mode: a smoke test, not a result"
+# Passed to every kernel the runner starts: helpers.kernel drops ipykernel's own
+# "Task was destroyed but it is pending!" line from its shutdown (and nothing else).
+KERNEL_ARGUMENTS = ["--IPKernelApp.extensions=helpers.kernel"]
 
 
 def notebooks(folder: Path) -> list[Path]:
@@ -44,8 +72,74 @@ def failed_cell(nb_path: Path) -> str:
     return "an unknown cell"
 
 
+# --- parameters -------------------------------------------------------------------------
+
+def parse_quick(value) -> bool:
+    """``QUICK``: on for 1, yes or true; off for 0, no, false or nothing (any case)."""
+    text = "" if value is None else str(value).strip().lower()
+    if text in QUICK_ON:
+        return True
+    if text in QUICK_OFF:
+        return False
+    raise ParameterError(f"QUICK={value!r} is not valid; use 1, yes or true for quick mode, "
+                         "or 0, no, false or nothing for a full run")
+
+
+def parse_options(text: str) -> dict:
+    """A dict written as JSON or as a Python literal."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            value = None
+    if not isinstance(value, dict):
+        raise ParameterError(f"OPTIONS={text!r} is not a dict; write one as JSON or a Python "
+                             """literal, e.g. OPTIONS='{"test_digit": 4}'""")
+    return value
+
+
+def parse_param(name: str, text: str):
+    """One notebook parameter from its command-line text, as papermill will pass it.
+    Numbers become ints, ``models`` a list; anything else is left as written, so that
+    ``configure`` can name it if it is not valid."""
+    text = text.strip()
+    if name == "options":
+        return parse_options(text)
+    if name in ("seed", "epochs", "threads"):
+        try:
+            return int(text)
+        except ValueError:
+            return text
+    if name == "models" and text != "default":
+        return [m.strip() for m in text.split(",") if m.strip()]
+    return text
+
+
+def notebook_params(args: argparse.Namespace) -> dict:
+    """The parameters given on the command line (an empty value: the notebook's default)."""
+    given = {name: getattr(args, name) for name in PARAMS}
+    return {name: parse_param(name, text) for name, text in given.items()
+            if text is not None and text.strip() != ""}
+
+
+def check_params(chosen: list[str], quick: bool, extra: dict) -> None:
+    """Every dataset's notebooks would accept these parameters (``configure`` raises a
+    ParameterError naming a bad value and the valid ones)."""
+    from .params import configure  # noqa: PLC0415
+
+    for ds in chosen:
+        try:
+            configure(dataset=ds, quick=quick, **extra)
+        except ParameterError as err:
+            raise ParameterError(f"{ds}: {err}") from None
+
+
+# --- running -----------------------------------------------------------------------------
+
 def run_dataset(dataset: str, nbs: list[Path], out: Path, quick: bool, extra: dict,
-                timings: list[dict], whole_lines: bool = False) -> str | None:
+                timings: list[dict], whole_lines: bool = False, run: Run | None = None) -> str | None:
     """Execute the notebooks for one dataset; return an error message or None.
     ``whole_lines`` prints each notebook's line only when it ends (for parallel runs,
     whose lines would otherwise interleave)."""
@@ -55,89 +149,142 @@ def run_dataset(dataset: str, nbs: list[Path], out: Path, quick: bool, extra: di
     if run_dir.exists():
         shutil.rmtree(run_dir)  # never mix a new run with an old one's results
     run_dir.mkdir(parents=True)
+    paths.mark_run_dir(run_dir)  # a run folder the notebooks may use, wherever --out puts it
     rel_run = os.path.relpath(run_dir, paths.project_root())
     params = dict(dataset=dataset, quick=quick, run_dir=rel_run, **extra)
-    for nb in nbs:
-        target = run_dir / nb.name
-        start = time.perf_counter()
-        label = f"  {dataset:<12} {nb.name:<22}"
-        if not whole_lines:
-            print(label, end="", flush=True)
-        try:
-            pm.execute_notebook(str(nb), str(target), parameters=params, cwd=str(nb.parent),
-                                progress_bar=False, log_output=False, report_mode=False)
-        except pm.PapermillExecutionError as err:
+    engine = {}
+    if run is not None:
+        engine = dict(kernel_manager_class=kernel_manager_class(run.connection_dir),
+                      extra_arguments=list(KERNEL_ARGUMENTS))
+    try:
+        for nb in nbs:
+            target = run_dir / nb.name
+            start = time.perf_counter()
+            label = f"  {dataset:<12} {nb.name:<22}"
+            if run is not None:
+                run.started(dataset, nb.name)
+            if not whole_lines:
+                print(label, end="", flush=True)
+                if run is not None:
+                    run.partial_line = True
+            try:
+                pm.execute_notebook(str(nb), str(target), parameters=params, cwd=str(nb.parent),
+                                    progress_bar=False, log_output=False, report_mode=False,
+                                    **engine)
+            except pm.PapermillExecutionError as err:
+                seconds = time.perf_counter() - start
+                print(f"{label if whole_lines else ''}FAILED after {seconds:.1f}s", flush=True)
+                if run is not None:
+                    run.partial_line = False
+                timings.append(dict(dataset=dataset, notebook=nb.name, seconds=round(seconds, 1),
+                                    status="failed"))
+                return (f"{dataset}: {paths.show(nb)} failed in {failed_cell(target)}: "
+                        f"{err.ename}: {err.evalue}\n    the executed notebook with the error is "
+                        f"kept at {paths.show(target)}")
             seconds = time.perf_counter() - start
-            print(f"{label if whole_lines else ''}FAILED after {seconds:.1f}s", flush=True)
             timings.append(dict(dataset=dataset, notebook=nb.name, seconds=round(seconds, 1),
-                                status="failed"))
-            return (f"{dataset}: {paths.show(nb)} failed in {failed_cell(target)}: "
-                    f"{err.ename}: {err.evalue}\n    the executed notebook with the error is "
-                    f"kept at {paths.show(target)}")
-        seconds = time.perf_counter() - start
-        timings.append(dict(dataset=dataset, notebook=nb.name, seconds=round(seconds, 1),
-                            status="ok"))
-        print(f"{label if whole_lines else ''}{seconds:6.1f}s", flush=True)
+                                status="ok"))
+            print(f"{label if whole_lines else ''}{seconds:6.1f}s", flush=True)
+            if run is not None:
+                run.partial_line = False
+    finally:
+        if run is not None:
+            run.finished(dataset)
     return None
 
 
-def main(argv=None) -> int:
+def parse_args(argv=None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--datasets", default="all", help="comma-separated names, or 'all'")
-    ap.add_argument("--quick", action="store_true", help="few epochs: a smoke test, not a result")
+    ap.add_argument("--quick", nargs="?", const="1", default="",
+                    help="few epochs: a smoke test, not a result (1/yes/true: on; 0/no/false or "
+                         "empty: off; --quick alone: on)")
     ap.add_argument("--out", default="build", help="output folder, relative to the kit (default build)")
     ap.add_argument("--notebooks", default="notebooks", help="folder of numbered notebooks")
-    ap.add_argument("--seed", type=int, default=None, help="override every notebook's seed")
+    for name, what in [("seed", "every notebook's seed"),
+                       ("epochs", "the most epochs a model trains ('default': the dataset's)"),
+                       ("models", "comma-separated autoencoders ('default': the dataset's)"),
+                       ("threshold", "threshold method of the report ('default': the dataset's)"),
+                       ("threads", "CPU threads TensorFlow may use, and trainings side by side"),
+                       ("options", "dataset settings, a dict as JSON or a Python literal")]:
+        ap.add_argument(f"--{name}", default=None, help=f"{what}; empty: the notebooks' default")
     ap.add_argument("--jobs", type=int, default=1,
                     help="datasets run side by side (default 1; timings are only comparable at 1)")
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
 
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
     root = paths.project_root()
     if args.jobs < 1:
         print(f"error: --jobs={args.jobs} is not valid; expected 1 or more", file=sys.stderr)
         return 2
-    try:
-        chosen = datasets.names() if args.datasets in ("all", "") else check_choices(
-            "DATASETS", args.datasets, datasets.names())
-    except ParameterError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
     out = (root / args.out).resolve()
+    with Run(out / "report") as run:  # from here on, an interruption ends cleanly
+        return run_all(args, root, out, run)
+
+
+def run_all(args, root: Path, out: Path, run: Run) -> int:
+    explicit = args.datasets.strip() not in ("all", "")
+    extra: dict = {}
+    try:
+        quick = parse_quick(args.quick)
+        chosen = check_choices("DATASETS", args.datasets, datasets.names()) if explicit \
+            else datasets.names()
+        extra = notebook_params(args)
+        check_params(chosen, quick, extra)
+    except ParameterError as err:
+        hint = ("\n  (every dataset runs by default: name those these values suit with "
+                "DATASETS=..., or --datasets)") if extra and not explicit else ""
+        print(f"error: {err}{hint}", file=sys.stderr)
+        return 2
+    unsafe = [f for f in (out / "runs" / ds for ds in chosen)
+              if f.exists() and not paths.may_hold_a_run(f)]
+    if unsafe:
+        print(f"error: {', '.join(paths.show(f) for f in unsafe)} already exist(s) and hold no run "
+              "the kit made; a run clears its folder, so choose another --out (default build)",
+              file=sys.stderr)
+        return 2
     nbs = notebooks(root / args.notebooks)
-    extra = {} if args.seed is None else {"seed": args.seed}
     report = out / "report"
-    for stale in ("metrics.csv", "timings.csv", "tuning.csv"):
+    for stale in REPORT_TABLES:
         (report / stale).unlink(missing_ok=True)  # a failed run must not leave an old table
 
     print(f"Running {len(nbs)} notebooks for {', '.join(chosen)}"
-          f"{' (quick mode)' if args.quick else ''}; executed notebooks go to "
+          f"{' (' + QUICK_NOTE + ')' if quick else ''}; executed notebooks go to "
           f"{paths.show(out / 'runs')}/<dataset>/")
     total = time.perf_counter()
-    failures, timings, skipped = [], [], {}
+    timings, skipped = [], {}
     for ds in chosen:
-        gone = datasets.missing_data(ds)
+        gone = datasets.missing_data(ds, extra.get("options"))
         if gone:
             skipped[ds] = (f"{ds}: SKIPPED, its data is not there ({', '.join(paths.show(g) for g in gone)}); "
                            "run `make data` on a machine with internet access to fetch it")
             print(f"  {skipped[ds]}")
             shutil.rmtree(out / "runs" / ds, ignore_errors=True)  # no old results left behind
     todo = [ds for ds in chosen if ds not in skipped]
-    run = lambda ds: run_dataset(ds, nbs, out, args.quick, extra, timings,  # noqa: E731
-                                 whole_lines=args.jobs > 1)
+    run.todo = list(todo)
+    go = lambda ds: run_dataset(ds, nbs, out, quick, extra, timings,  # noqa: E731
+                                whole_lines=args.jobs > 1, run=run)
     if args.jobs > 1:
         from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
 
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            messages = list(pool.map(run, todo))
+            messages = list(pool.map(go, todo))
     else:
-        messages = [run(ds) for ds in todo]
-    failures = [m for m in messages if m]
-    timings.sort(key=lambda t: todo.index(t["dataset"]))  # stable: notebook order kept
-    elapsed = time.perf_counter() - total
-    ran = [ds for ds in chosen if ds not in skipped]
+        messages = [go(ds) for ds in todo]
+    return finish(quick, explicit, out, todo, skipped, messages, timings,
+                  time.perf_counter() - total)
 
+
+def finish(quick: bool, explicit: bool, out: Path, ran: list[str], skipped: dict,
+           messages: list, timings: list[dict], elapsed: float) -> int:
+    """Write the report tables and print the summary; the exit status."""
     import pandas as pd  # noqa: PLC0415
 
+    report = out / "report"
+    failures = [m for m in messages if m]
+    timings.sort(key=lambda t: ran.index(t["dataset"]))  # stable: notebook order kept
     summary.write(pd.DataFrame(timings), report / "timings.csv")
     if not ran:
         print("FAILED: no dataset could run:\n  - " + "\n  - ".join(skipped.values()), file=sys.stderr)
@@ -154,18 +301,27 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 1
     df = summary.collect(files)
+    df["quick"] = quick  # the run's own flag, whatever the notebooks wrote
     summary.write(df, report / "metrics.csv")
     tuning = [out / "runs" / ds / "tuning.csv" for ds in ran]
     if any(f.exists() for f in tuning):
-        summary.write(summary.collect([f for f in tuning if f.exists()]), report / "tuning.csv")
+        tuned = summary.collect([f for f in tuning if f.exists()])
+        tuned["quick"] = quick
+        summary.write(tuned, report / "tuning.csv")
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 20)
-    print(f"\nAll notebooks ran in {elapsed:.0f}s. Test-set figures at each detector's chosen "
+    print(f"\nAll notebooks ran in {elapsed:.0f}s{' (' + QUICK_NOTE + ')' if quick else ''}. "
+          "Test-set figures at each detector's chosen "
           f"threshold (all threshold methods are in {paths.show(report / 'metrics.csv')}):\n")
     shown = summary.chosen(df)[summary.HEADLINE].dropna(axis=1, how="all")  # event columns: series only
     print(summary.rounded(shown).to_string(index=False))
     for line in skipped.values():
         print(f"\n{line}")
+    if skipped and explicit:
+        print(f"\nFAILED: {', '.join(skipped)} could not run (no data), and --datasets named "
+              f"{'it' if len(skipped) == 1 else 'them'}; the table above holds the others.",
+              file=sys.stderr)
+        return 1
     return 0
 
 

@@ -60,8 +60,10 @@ class RunState:
     @classmethod
     def start(cls, cfg: RunConfig) -> "RunState":
         """Begin a fresh run: clear earlier results of this run folder, record the
-        parameters."""
+        parameters. Only a kit-made run folder, or one under build/, is ever cleared."""
         st = cls(cfg)
+        paths.check_run_dir(st.dir)
+        paths.mark_run_dir(st.dir)
         if st.state_dir.exists():
             shutil.rmtree(st.state_dir)
         for table in ("metrics.csv", "tuning.csv"):  # written again by 07 and 08

@@ -11,23 +11,26 @@ import pandas as pd
 
 from . import events, metrics, thresholds
 
-# ``kind`` is the detector's type: "autoencoder" or "baseline".
+# ``kind`` is the detector's type: "autoencoder" or "baseline"; ``quick`` marks the rows of
+# a quick-mode run (2 epochs: a smoke test, not a result).
 COLUMNS = ["dataset", "model", "kind", "threshold_method", "chosen", "roc_auc", "pr_auc",
            "precision", "recall", "f1", "accuracy", "threshold", "tn", "fp", "fn", "tp",
            "n_test", "n_test_anomalies", "fit_seconds", "val_roc_auc", "val_pr_auc",
-           "event_recall", "events", "false_alarms_per_1k", "pa_f1", "data_source"]
+           "event_recall", "events", "false_alarms_per_1k", "pa_f1", "data_source", "quick"]
 EVENT_COLUMNS = ["event_recall", "false_alarms_per_1k", "pa_f1"]
 HEADLINE = ["dataset", "model", "threshold_method", "roc_auc", "pr_auc", "precision", "recall",
             "f1", "event_recall", "false_alarms_per_1k", "pa_f1", "n_test_anomalies", "fit_seconds"]
 
 
-def detector_rows(dataset: str, detector, scores: dict, split, chosen: str) -> list[dict]:
+def detector_rows(dataset: str, detector, scores: dict, split, chosen: str,
+                  quick: bool = False) -> list[dict]:
     """Test-set figures of one fitted detector under every threshold method (each
     threshold set from its training and validation scores only), with its
     threshold-free validation figures and the data source for reference. ``scores``
     holds the detector's ``score_samples`` of "train", "val" and "test". For a time
     series each row also has the event-level figures (``helpers.events``); elsewhere
-    they are empty."""
+    they are empty. ``quick`` marks the rows of a quick-mode run (``make run-all`` sets
+    the column from its own ``--quick`` too, when it gathers the rows)."""
     inp = thresholds.ThresholdInputs(np.asarray(scores["train"]), np.asarray(scores["val"]),
                                      split.y_val, split.train_anomaly_share)
     test_scores = scores["test"]
@@ -44,7 +47,7 @@ def detector_rows(dataset: str, detector, scores: dict, split, chosen: str) -> l
                    threshold_method=method, chosen=method == chosen,
                    fit_seconds=round(float(detector.fit_seconds_), 2),
                    val_roc_auc=val["roc_auc"], val_pr_auc=val["pr_auc"],
-                   data_source=split.info.get("source", ""))
+                   data_source=split.info.get("source", ""), quick=bool(quick))
         rows.append(row)
     return rows
 

@@ -7,10 +7,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 @pytest.fixture
-def cfg(tmp_path):
+def cfg(tmp_path, monkeypatch):
     from helpers.params import configure
 
-    return configure(dataset="synthetic", seed=1, epochs=3, run_dir=str(tmp_path / "run"))
+    monkeypatch.setenv("ANOMALY_KIT_BUILD", str(tmp_path / "build"))  # run folders live under build/
+    return configure(dataset="synthetic", seed=1, epochs=3, run_dir=str(tmp_path / "build" / "run"))
 
 
 @pytest.fixture

@@ -1,7 +1,15 @@
 import pytest
 
+from helpers import paths
 from helpers.checks import ParameterError, check_choices, check_fraction
 from helpers.params import configure
+
+
+@pytest.fixture
+def tmp_path(tmp_path, monkeypatch):
+    """A run folder under a build folder of its own (run folders must be under build/)."""
+    monkeypatch.setenv("ANOMALY_KIT_BUILD", str(tmp_path / "build"))
+    return tmp_path / "build" / "run"
 
 
 def test_defaults_are_valid(tmp_path):
@@ -49,10 +57,42 @@ def test_models_accepts_a_comma_separated_string(tmp_path):
 
 
 def test_relative_run_dir_is_relative_to_the_kit():
-    from helpers import paths
-
     cfg = configure(run_dir="build/elsewhere")
-    assert cfg.run_dir == paths.project_root() / "build" / "elsewhere"
+    assert cfg.run_dir == (paths.project_root() / "build" / "elsewhere").resolve()
+
+
+@pytest.mark.parametrize("run_dir", ["/etc", "../..", "build/../..", "notebooks", "build", "/tmp"])
+def test_a_run_folder_outside_build_is_refused(run_dir):
+    with pytest.raises(ParameterError, match="not a place for a run") as err:
+        configure(run_dir=run_dir)
+    assert "run_dir=None" in str(err.value)
+
+
+def test_nothing_outside_a_kit_run_is_deleted(tmp_path):
+    from helpers.runstate import RunState
+
+    precious = tmp_path.parent.parent / "mine"  # outside build/
+    (precious / "state").mkdir(parents=True)
+    for name in ("state/precious.txt", "metrics.csv", "tuning.csv"):
+        (precious / name).write_text("keep me")
+    with pytest.raises(ParameterError, match="not a place for a run"):
+        configure(run_dir=str(precious))
+    cfg = configure(run_dir=str(tmp_path))
+    cfg.run_dir = precious  # even a configuration made by hand cannot start a run there
+    with pytest.raises(ParameterError):
+        RunState.start(cfg)
+    assert all((precious / n).read_text() == "keep me"
+               for n in ("state/precious.txt", "metrics.csv", "tuning.csv"))
+
+
+def test_a_kit_made_run_folder_may_live_anywhere(tmp_path):
+    from helpers.runstate import RunState
+
+    elsewhere = tmp_path.parent.parent / "course-runs" / "synthetic"
+    paths.mark_run_dir(elsewhere)  # as the runner does for its --out folder
+    cfg = configure(run_dir=str(elsewhere))
+    RunState.start(cfg)
+    assert (elsewhere / "state" / "run.json").exists()
 
 
 def test_check_helpers():

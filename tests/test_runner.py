@@ -1,10 +1,22 @@
-"""The instructor's run: papermill over every notebook, failures named, no stale results."""
+"""The instructor's run: papermill over every notebook, failures named, no stale results,
+make's variables passed on as they are meant. (Interrupting a run: test_interrupt.py.)"""
+import json
+import logging
+import os
+import shlex
+import shutil
+import subprocess
+import tempfile
+
 import nbformat
 import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from helpers import datasets, runner, summary, thresholds
+from helpers import datasets, kernel, paths, runner, summary, thresholds
+
+ROOT = runner.paths.project_root()
+needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 
 
 def _notebook(path, *sources):
@@ -40,12 +52,201 @@ def test_unknown_dataset_fails_before_running(capsys):
 def test_a_dataset_without_its_data_is_skipped(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("ANOMALY_KIT_DATA", str(tmp_path / "empty"))
     out = tmp_path / "out"
-    (out / "runs" / "nab").mkdir(parents=True)  # an old run must not survive
+    paths.mark_run_dir(out / "runs" / "nab")  # an old run must not survive
     assert runner.main(["--datasets", "nab", "--out", str(out)]) == 1
     printed = capsys.readouterr()
     assert "nab: SKIPPED" in printed.out and "make data" in printed.out
     assert "no dataset could run" in printed.err
     assert not (out / "runs" / "nab").exists() and not (out / "report" / "metrics.csv").exists()
+
+
+# A notebook with the kit's parameters cell that records what it was given, whether the
+# kernel loaded helpers.kernel's shutdown filter, and writes a metrics row (quick=False,
+# as a notebook that does not know the run is quick would).
+PARAMETERS = """dataset = "synthetic"
+seed = 42
+epochs = "default"
+quick = False
+models = "default"
+threshold = "default"
+threads = 2
+run_dir = None
+options = {}"""
+RECORD = """import json, logging
+import pandas as pd
+from helpers import paths, summary
+run = paths.project_root() / run_dir
+got = dict(dataset=dataset, seed=seed, epochs=epochs, quick=quick, models=models,
+           threshold=threshold, threads=threads, options=options,
+           filters=[type(f).__name__ for f in logging.getLogger("asyncio").filters])
+(run / "params.json").write_text(json.dumps(got))
+row = dict.fromkeys(summary.COLUMNS)
+row.update(dataset=dataset, model="toy", threshold_method="best_f1", chosen=True, quick=False,
+           roc_auc=0.5)
+summary.write(pd.DataFrame([row]), run / "metrics.csv")"""
+
+
+def _recording_notebooks(folder):
+    folder.mkdir()
+    nb = new_notebook(cells=[new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
+                             new_code_cell(RECORD)])
+    nb.metadata["kernelspec"] = {"name": "anomaly-kit", "display_name": "kit", "language": "python"}
+    nbformat.write(nb, folder / "01_record.ipynb")
+    return folder
+
+
+@pytest.mark.parametrize("text, on", [("1", True), ("yes", True), ("TRUE", True), (" True ", True),
+                                      ("0", False), ("no", False), ("False", False), ("", False),
+                                      (None, False)])
+def test_quick_means_what_it_says(text, on):
+    assert runner.parse_quick(text) is on
+
+
+@pytest.mark.parametrize("argv, named", [
+    (["--quick", "maybe"], "QUICK='maybe'"),
+    (["--quick", "2"], "QUICK='2'"),
+    (["--seed", "x"], "seed='x'"),
+    (["--seed", "-1"], "seed=-1"),
+    (["--epochs", "0"], "epochs=0"),
+    (["--threads", "two"], "threads='two'"),
+    (["--threshold", "median"], "threshold='median'"),
+    (["--models", "kit_dense"], "mnist: models='kit_dense' is not valid; choose one of: 'mnist_6l32_relu'"),
+    (["--datasets", "synthetic", "--models", "kit_dense,nope"], "'nope'"),
+    (["--options", "test_digit=4"], "OPTIONS='test_digit=4' is not a dict"),
+    (["--options", "[1, 2]"], "OPTIONS='[1, 2]' is not a dict"),
+    (["--datasets", "mnist", "--options", '{"test_digit": 4, "colour": 1}'], "['colour']"),
+])
+def test_a_bad_parameter_stops_the_run_before_any_notebook(tmp_path, capsys, argv, named):
+    out = tmp_path / "out"
+    assert runner.main(argv + ["--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and named in err
+    assert not (out / "runs").exists()
+
+
+def test_parameters_are_read_as_papermill_should_pass_them():
+    args = runner.parse_args(["--seed", "7", "--epochs", "default", "--models", "kit_dense, seed_deep",
+                              "--threshold", "best_f1", "--threads", "", "--options", "{'patch': 28}"])
+    assert runner.notebook_params(args) == dict(seed=7, epochs="default", threshold="best_f1",
+                                                models=["kit_dense", "seed_deep"], options={"patch": 28})
+    assert runner.notebook_params(runner.parse_args([])) == {}
+    assert runner.parse_options('{"file": "realKnownCause/x.csv"}') == {"file": "realKnownCause/x.csv"}
+
+
+def test_the_run_passes_its_parameters_and_marks_quick_rows(tmp_path, capfd):
+    """One run of a small notebook: every parameter arrives, the report's rows say quick,
+    and the kernel's shutdown is quiet."""
+    nbs = _recording_notebooks(tmp_path / "nbs")
+    out = tmp_path / "out"
+    code = runner.main(["--datasets", "synthetic", "--notebooks", str(nbs), "--out", str(out),
+                        "--quick", "yes", "--seed", "7", "--epochs", "3", "--models", "kit_dense",
+                        "--threshold", "mean_3std", "--threads", "1", "--options", "{}"])
+    printed = capfd.readouterr()
+    assert code == 0, printed.err
+    got = json.loads((out / "runs" / "synthetic" / "params.json").read_text())
+    assert got == dict(dataset="synthetic", seed=7, epochs=3, quick=True, models=["kit_dense"],
+                       threshold="mean_3std", threads=1, options={}, filters=["_QuietShutdown"])
+    df = pd.read_csv(out / "report" / "metrics.csv")
+    assert list(df.columns) == summary.COLUMNS and df["quick"].all()  # the run's flag wins
+    header = printed.out.split("All notebooks ran in")[1].splitlines()[0]
+    assert "(quick mode: a smoke test, not a result)" in header
+    # the kernel's shutdown says nothing (its stderr is this process's)
+    assert "KeyboardInterrupt" not in printed.err and "Task was destroyed" not in printed.err
+
+
+def test_a_named_dataset_without_its_data_fails_the_run_after_the_others(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ANOMALY_KIT_DATA", str(tmp_path / "empty"))
+    nbs = _recording_notebooks(tmp_path / "nbs")
+    out = tmp_path / "out"
+    assert runner.main(["--datasets", "nab,synthetic", "--notebooks", str(nbs), "--out", str(out)]) == 1
+    printed = capsys.readouterr()
+    assert "nab: SKIPPED" in printed.out and "FAILED: nab could not run" in printed.err
+    assert list(pd.read_csv(out / "report" / "metrics.csv")["dataset"]) == ["synthetic"]
+
+
+def test_detector_rows_can_say_quick():
+    import numpy as np
+
+    from helpers import detectors
+    from helpers.datasets.base import Split
+
+    rng = np.random.default_rng(0)
+    split = Split(np.zeros((5, 2)), np.zeros((20, 2)), np.r_[np.zeros(18, int), np.ones(2, int)],
+                  np.zeros((20, 2)), np.r_[np.zeros(18, int), np.ones(2, int)], 0.05, info={})
+    det = detectors.build("random")
+    det.fit_seconds_ = 0.1
+    scores = {"train": rng.normal(size=50), "val": rng.normal(size=20), "test": rng.normal(size=20)}
+    assert not summary.frame(summary.detector_rows("toy", det, scores, split, "best_f1"))["quick"].any()
+    assert summary.frame(summary.detector_rows("toy", det, scores, split, "best_f1", quick=True))["quick"].all()
+
+
+def _make_n(*args, cwd=ROOT):
+    """What make would run (make -n), without setting up again."""
+    done = subprocess.run(["make", "-n", "-o", ".venv/.installed", *args], cwd=cwd,
+                          capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+@needs_make
+def test_make_hands_every_variable_to_the_runner_as_written():
+    options = """{"file": "realKnownCause/it's x.csv"}"""
+    lines = _make_n("run-all", "DATASETS=nab", "QUICK=0", "SEED=3", "EPOCHS=5",
+                    "MODELS=ts_dense,ts_kit", "THRESHOLD=best_f1", "THREADS=1", f"OPTIONS={options}",
+                    "JOBS=2").splitlines()
+    argv = shlex.split([line for line in lines if "helpers.runner" in line][-1])
+    args = runner.parse_args(argv[argv.index("helpers.runner") + 1:])
+    assert (args.datasets, args.quick, args.seed, args.epochs, args.models, args.threshold,
+            args.threads, args.options, args.jobs) == ("nab", "0", "3", "5", "ts_dense,ts_kit",
+                                                       "best_f1", "1", options, 2)
+    plain = [line for line in _make_n("run-all").splitlines() if "helpers.runner" in line][-1]
+    argv = shlex.split(plain)
+    assert argv[argv.index("helpers.runner") + 1:] == ["--datasets", "all"]
+
+
+@needs_make
+def test_make_lab_allows_root_and_takes_lab_args():
+    line = [ln for ln in _make_n("lab", "LAB_ARGS=--no-browser --port=9999").splitlines()
+            if "jupyter lab" in ln][-1]
+    assert line.endswith("--no-browser --port=9999")
+    assert ("--allow-root" in line) == (os.getuid() == 0)
+
+
+@needs_make
+@pytest.mark.parametrize("python", ["", "/no/such/python3.11"])
+def test_make_without_python_says_what_to_do(tmp_path, python):
+    for name in ("Makefile", "requirements.txt", "pyproject.toml", "helpers/kernel.py"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        shutil.copy(ROOT / name, tmp_path / name)
+    done = subprocess.run(["make", "setup", f"PYTHON={python}"], cwd=tmp_path, capture_output=True,
+                          text=True)
+    assert done.returncode != 0
+    assert "the kit needs Python 3.11" in done.stderr and "make PYTHON=/path/to/python3.11" in done.stderr
+    assert "No such file" not in done.stderr and not (tmp_path / ".venv").exists()
+
+
+def test_the_kernel_spec_keeps_no_history_and_no_temporary_folder(tmp_path, monkeypatch):
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    folder = kernel.install(prefix=str(tmp_path / "prefix"))
+    spec = json.loads((folder / "kernel.json").read_text())
+    assert "--HistoryManager.enabled=False" in spec["argv"] and "--IPKernelApp.log_level=ERROR" in spec["argv"]
+    assert spec["env"] == kernel.ENV and spec["display_name"] == kernel.DISPLAY
+    assert list(temp.iterdir()) == []
+
+
+def test_the_kernels_shutdown_line_is_dropped_and_nothing_else():
+    quiet = kernel._QuietShutdown()
+
+    def record(msg):
+        return logging.LogRecord("asyncio", logging.ERROR, __file__, 1, msg, None, None)
+
+    assert not quiet.filter(record("Task was destroyed but it is pending!\ntask: <Task pending "
+                                   "name='Task-33' coro=<Kernel.dispatch_control() running at "
+                                   "/x/site-packages/ipykernel/kernelbase.py:372>>"))
+    assert quiet.filter(record("Task was destroyed but it is pending!\ntask: <Task pending "
+                               "coro=<my_job() running at /x/mine.py:3>>"))
+    assert quiet.filter(record("Task exception was never retrieved"))
 
 
 def test_quick_run_of_every_notebook(tmp_path, capsys, monkeypatch):
@@ -67,8 +268,9 @@ def test_quick_run_of_every_notebook(tmp_path, capsys, monkeypatch):
     for ds in quick:
         for nb in nbs:
             assert (out / "runs" / ds / nb.name).exists()
+    assert "(quick mode: a smoke test, not a result)" in printed
     df = pd.read_csv(out / "report" / "metrics.csv")
-    assert list(df.columns) == summary.COLUMNS
+    assert list(df.columns) == summary.COLUMNS and df["quick"].all()
     n_methods = len(thresholds.names())
     for ds in quick:
         spec = datasets.spec(ds)
@@ -88,3 +290,12 @@ def test_quick_run_of_every_notebook(tmp_path, capsys, monkeypatch):
     assert (timings["status"] == "ok").all() and len(timings) == len(nbs) * len(quick)
     tuning = pd.read_csv(out / "report" / "tuning.csv")
     assert set(tuning["dataset"]) == set(quick)
+
+
+def test_the_runner_never_clears_a_folder_it_did_not_make(tmp_path, capsys):
+    out = tmp_path / "mine"
+    (out / "runs" / "synthetic").mkdir(parents=True)
+    (out / "runs" / "synthetic" / "thesis.tex").write_text("keep me")
+    assert runner.main(["--datasets", "synthetic", "--out", str(out)]) == 2
+    assert "hold no run the kit made" in capsys.readouterr().err
+    assert (out / "runs" / "synthetic" / "thesis.tex").read_text() == "keep me"

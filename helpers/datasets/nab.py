@@ -22,7 +22,8 @@ import pandas as pd
 from .. import paths
 from ..checks import ParameterError, check_known_options
 from .base import RawData, Split
-from .series import check_split_options, raw_from_frame, split_series
+from .series import (check_fractions, check_points, check_split_options, raw_from_frame, read_csv,
+                     split_series)
 
 DEFAULT_FILE = "realKnownCause/ambient_temperature_system_failure.csv"
 LABELS = "labels/combined_windows.json"
@@ -41,6 +42,12 @@ DOWNLOADS = (
 # window), test on the last 30% (the other).
 OPTIONS = {"file": DEFAULT_FILE, "window": 48, "train_stride": 1, "fractions": (0.45, 0.25, 0.30),
            "scaling": "minmax"}
+# What a NAB series file must look like, and what to do about one that does not.
+EXPECTED = "NAB's layout: a header timestamp,value and one row per point, in time order"
+FIX = "Replace it with NAB's original (`make data` fetches the default series)."
+# What ``make data`` says when it cannot download NAB's files.
+OFFLINE_NOTE = ("make run-all skips nab until its files are in data/nab/: run `make data` online, "
+                "or copy NAB's data/ and labels/ folders there.")
 
 
 class MissingDataError(FileNotFoundError):
@@ -102,7 +109,8 @@ def check_options(options: dict) -> dict:
     if not isinstance(opts["file"], str) or not opts["file"].endswith(".csv"):
         raise ParameterError(f"option file={opts['file']!r} is not valid; expected a NAB file such "
                              f"as {DEFAULT_FILE!r}")
-    check_split_options(opts["window"], opts["train_stride"], tuple(opts["fractions"]), opts["scaling"])
+    check_split_options(opts["window"], opts["train_stride"], check_fractions(opts["fractions"]),
+                        opts["scaling"])
     return opts
 
 
@@ -117,30 +125,40 @@ def missing(options: dict | None = None) -> list[Path]:
 
 
 def windows_of(labels_path: Path, file: str) -> list[tuple[str, str]]:
+    where = paths.show(labels_path)
+    fix = "Replace it with NAB's labels/combined_windows.json (`make data` fetches it)."
     try:
         doc = json.loads(Path(labels_path).read_text())
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{labels_path}: not valid JSON ({err})") from err
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{where}: not valid JSON ({err}). {fix}") from err
+    if not isinstance(doc, dict):
+        raise ValueError(f"{where}: holds a JSON {type(doc).__name__}; expected NAB's object that maps "
+                         f"each file to its anomaly windows. {fix}")
     if file not in doc:
-        raise ValueError(f"{labels_path} has no windows for {file!r}; it labels "
-                         f"{len(doc)} files, e.g. {sorted(doc)[:3]}")
-    return [tuple(w) for w in doc[file]]
+        raise ValueError(f"{where} has no windows for {file!r}; it labels "
+                         f"{len(doc)} files, e.g. {sorted(doc)[:3]}. Choose one of them with "
+                         f"options={{'file': ...}}, or {fix[0].lower()}{fix[1:]}")
+    found = doc[file]
+    for w in found if isinstance(found, list) else [found]:
+        if not (isinstance(w, list) and len(w) == 2 and all(isinstance(d, str) for d in w)
+                and not pd.isna(pd.to_datetime(w, errors="coerce")).any()):
+            raise ValueError(f"{where}: window {w!r} of {file!r} is not valid; expected a pair of "
+                             f"dates [start, end]. {fix}")
+    return [tuple(w) for w in found]
 
 
 def read_series(csv_path: Path, windows: list[tuple[str, str]], name: str) -> pd.DataFrame:
-    try:
-        df = pd.read_csv(csv_path)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
-        raise ValueError(f"{csv_path}: not a readable CSV file ({err})") from err
-    missing_cols = [c for c in ("timestamp", "value") if c not in df.columns]
-    if missing_cols:
-        raise ValueError(f"{csv_path}: missing column(s) {missing_cols}; a NAB file has "
-                         f"timestamp,value (found {list(df.columns)})")
+    """One NAB file as ``series, timestamp, value, is_anomaly``. An empty or non-CSV file,
+    a missing column, a timestamp that is not a date, a repeated or out-of-order
+    timestamp, a missing or infinite value: each is refused, naming the file and row."""
+    where = paths.show(csv_path)
+    df = read_csv(csv_path, ("timestamp", "value"), EXPECTED, FIX)
     t = pd.to_datetime(df["timestamp"], errors="coerce")
     if t.isna().any():
         bad = df.loc[t.isna(), "timestamp"].iloc[0]
-        raise ValueError(f"{csv_path}: timestamp {bad!r} in row {int(t.isna().to_numpy().argmax()) + 1} "
-                         "is not a date")
+        raise ValueError(f"{where}: timestamp {bad!r} in row {int(t.isna().to_numpy().argmax()) + 1} "
+                         f"is not a date; expected {EXPECTED}. {FIX}")
+    check_points(where, df["timestamp"], t, df["value"], fix=FIX)
     y = np.zeros(len(df), int)
     for start, end in windows:
         y[((t >= pd.Timestamp(start)) & (t <= pd.Timestamp(end))).to_numpy()] = 1

@@ -24,9 +24,10 @@ import numpy as np
 import pandas as pd
 
 from .. import paths
-from ..checks import ParameterError, check_choice, check_known_options
+from ..checks import ParameterError, check_choice, check_int, check_known_options
 from .base import RawData, Split
-from .series import check_split_options, raw_from_frame, split_series
+from .series import (check_fractions, check_points, check_split_options, raw_from_frame, read_csv,
+                     quote, split_series, time_key)
 
 # benchmark -> (folder, file pattern, time column, label column)
 LAYOUTS = {
@@ -99,7 +100,9 @@ all 1. Scores are per **point**: the mean error of the windows that cover it.
 def check_options(options: dict) -> dict:
     opts = check_known_options("yahoo", options, OPTIONS)
     check_choice("benchmark", opts["benchmark"], list(LAYOUTS))
-    check_split_options(opts["window"], opts["train_stride"], tuple(opts["fractions"]), opts["scaling"])
+    check_split_options(opts["window"], opts["train_stride"], check_fractions(opts["fractions"]),
+                        opts["scaling"])
+    check_int("data_seed", opts["data_seed"], minimum=0)
     return opts
 
 
@@ -114,16 +117,22 @@ def files(folder: Path, benchmark: str) -> list[Path]:
 
 
 def read_file(path: Path, benchmark: str) -> pd.DataFrame:
-    """One benchmark file as ``series, timestamp, value, is_anomaly``."""
+    """One benchmark file as ``series, timestamp, value, is_anomaly``. An empty or non-CSV
+    file, a missing column, a missing, repeated or out-of-order timestamp, a missing or
+    infinite value, a label other than 0 or 1: each is refused, naming the file and row."""
     _, _, time_col, label_col = LAYOUTS[benchmark]
-    try:
-        df = pd.read_csv(path)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
-        raise ValueError(f"{path}: not a readable CSV file ({err})") from err
-    missing = [c for c in (time_col, "value", label_col) if c not in df.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {missing}; a {benchmark} file has "
-                         f"{time_col},value,{label_col} (found {list(df.columns)})")
+    where = paths.show(path)
+    expected = (f"Yahoo's {benchmark} layout: a header {time_col},value,{label_col} and one row per "
+                "point, in time order")
+    fix = "Replace it with the file from Yahoo's S5 archive."
+    df = read_csv(path, (time_col, "value", label_col), expected, fix)
+    check_points(where, df[time_col], time_key(df[time_col]), df["value"], fix=fix)
+    labels = pd.to_numeric(df[label_col], errors="coerce")
+    if not labels.isin([0, 1]).all():
+        i = int(np.flatnonzero(~labels.isin([0, 1]).to_numpy())[0])
+        what = (f"has no {label_col} label" if pd.isna(df[label_col].iloc[i]) else
+                f"has {label_col} {quote(df[label_col].iloc[i])}, not 0 or 1")
+        raise ValueError(f"{where}: row {i + 1} {what}; expected {expected}. {fix}")
     return pd.DataFrame({"series": path.stem, "timestamp": df[time_col], "value": df["value"],
                          "is_anomaly": df[label_col]})
 

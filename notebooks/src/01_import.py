@@ -74,7 +74,7 @@ cfg, state = begin("01_import", dataset=dataset, seed=seed, epochs=epochs, quick
 # A wrong value stops here, with a message that names it and lists the valid ones. For example:
 
 # %%
-# NBVAL_CHECK_OUTPUT: nbval compares this cell's output with the reference
+# NBVAL_CHECK_OUTPUT
 try:
     params.configure(dataset="mnits")
 except params.ParameterError as err:
@@ -133,7 +133,7 @@ pd.Series(cfg.describe(), name="value").to_frame()
 # scores every detector in one loop.
 
 # %%
-# NBVAL_CHECK_OUTPUT: nbval compares this cell's output with the reference
+# NBVAL_CHECK_OUTPUT
 spec = datasets.spec(cfg.dataset)
 print("datasets:  ", ", ".join(datasets.names()))
 print("models:    ", ", ".join(architectures.names(family=spec.family)))

@@ -42,7 +42,7 @@ cfg, state = begin("02_load", dataset=dataset, seed=seed, epochs=epochs, quick=q
                    options=options, tensorflow=False)
 
 # %%
-# NBVAL_CHECK_OUTPUT: nbval compares this cell's output with the reference
+# NBVAL_CHECK_OUTPUT
 spec = datasets.spec(cfg.dataset)
 raw = datasets.load(cfg.dataset, seed=cfg.seed, quick=cfg.quick, options=cfg.options)
 df = raw.frame()
@@ -75,7 +75,7 @@ df.info(memory_usage=False, verbose=False)
 plots.class_balance(raw.y, "Class balance, all rows");
 
 # %%
-# NBVAL_CHECK_OUTPUT: nbval compares this cell's output with the reference
+# NBVAL_CHECK_OUTPUT
 counts = df["is_anomaly"].value_counts().sort_index()
 print(counts.to_string())
 print(f"accuracy of calling everything normal: {(raw.y == 0).mean():.4f}")
@@ -103,7 +103,7 @@ plots.overview(raw, spec.family);
 # here validation data never comes from the test set.
 
 # %%
-# NBVAL_CHECK_OUTPUT: nbval compares this cell's output with the reference
+# NBVAL_CHECK_OUTPUT
 split = datasets.split(cfg.dataset, raw, seed=cfg.seed, quick=cfg.quick, options=cfg.options)
 split.counts()
 

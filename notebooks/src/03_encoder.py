@@ -43,7 +43,7 @@ cfg, state = begin("03_encoder", dataset=dataset, seed=seed, epochs=epochs, quic
                    options=options)
 
 # %%
-# NBVAL_CHECK_OUTPUT: nbval compares this cell's output with the reference
+# NBVAL_CHECK_OUTPUT
 split = load_split(state)
 input_dim = split.X_train.shape[1]
 print(f"{len(split.X_train):,} normal training inputs of {input_dim} values each")
@@ -55,7 +55,7 @@ print(f"{len(split.X_train):,} normal training inputs of {input_dim} values each
 # last is the latent size), the decoder's, the activations and the loss.
 
 # %%
-# NBVAL_CHECK_OUTPUT: nbval compares this cell's output with the reference
+# NBVAL_CHECK_OUTPUT
 archs = {name: architectures.get(name) for name in cfg.models}
 pd.DataFrame([{"model": name, "encoder": a.encoder_units, "latent": a.latent_dim,
                "hidden activation": a.activation, "output": a.output_activation, "loss": a.loss,
@@ -72,7 +72,7 @@ datasets.notes(cfg.dataset, "03_encoder")
 # attaches to its output.
 
 # %%
-# NBVAL_CHECK_OUTPUT: nbval compares this cell's output with the reference
+# NBVAL_CHECK_OUTPUT
 encoders = {name: architectures.build_encoder(a, input_dim) for name, a in archs.items()}
 for name, enc in encoders.items():
     print(f"{name:<12} {enc.count_params():>6,} parameters, latent size {enc.output_shape[-1]}")

@@ -47,7 +47,7 @@ cfg, state = begin("04_decoder", dataset=dataset, seed=seed, epochs=epochs, quic
                    options=options)
 
 # %%
-# NBVAL_CHECK_OUTPUT: nbval compares this cell's output with the reference
+# NBVAL_CHECK_OUTPUT
 split = load_split(state)
 input_dim = split.X_train.shape[1]
 encoders = state.load_models("encoders", cfg.models)

@@ -57,7 +57,7 @@ cfg, state = begin("05_compile", dataset=dataset, seed=seed, epochs=epochs, quic
                    options=options)
 
 # %%
-# NBVAL_CHECK_OUTPUT: nbval compares this cell's output with the reference
+# NBVAL_CHECK_OUTPUT
 split = load_split(state)
 batch_size = datasets.spec(cfg.dataset).batch_size
 print(f"training on {len(split.X_train):,} normal rows; early stopping watches "

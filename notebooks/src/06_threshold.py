@@ -95,7 +95,7 @@ thresholds.overview()
 # uses no test label (`thresholds.prevalence_weights`).
 
 # %%
-# NBVAL_CHECK_OUTPUT: nbval compares this cell's output with the reference
+# NBVAL_CHECK_OUTPUT
 w = thresholds.prevalence_weights(split.y_val, split.train_anomaly_share)
 print(f"validation: {int((split.y_val == 0).sum()):,} normal rows, {int(split.y_val.sum()):,} anomalies "
       f"({split.y_val.mean():.2%})")

@@ -46,7 +46,7 @@ cfg, state = begin("08_tuning", dataset=dataset, seed=seed, epochs=epochs, quick
                    options=options)
 
 # %%
-# NBVAL_CHECK_OUTPUT: nbval compares this cell's output with the reference
+# NBVAL_CHECK_OUTPUT
 split = load_split(state)
 spec = datasets.spec(cfg.dataset)
 combos = tuning.combinations(spec.tuning_grid, quick=cfg.quick)
