@@ -77,7 +77,7 @@ data: setup
 # and execute in place the notebooks whose code changed, and the later ones, so that their
 # committed reference outputs are current (see tools/notebooks.py).
 notebooks: setup
-	$(BIN)/python tools/notebooks.py refresh $(if $(ALL),--all)
+	$(BIN)/python tools/notebooks.py refresh $(if $(filter 1 yes true YES TRUE Yes True,$(ALL)),--all)
 
 clean:
 	rm -rf build

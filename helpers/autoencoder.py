@@ -14,6 +14,7 @@ import numpy as np
 
 from . import architectures, reproducibility, scoring, training
 from .detector import Detector
+from .runstate import MissingStepError
 
 
 class Autoencoder(Detector):
@@ -88,6 +89,9 @@ class Autoencoder(Detector):
     def load(cls, state, name: str) -> "Autoencoder":
         """A fitted autoencoder as notebook 05 saved it."""
         record = state.load_json("trained", key=name)
+        if "params" not in record:
+            raise MissingStepError(f"{name} in the run folder was trained by an older version of "
+                                   "the kit: run notebooks/05_compile.ipynb again (after 01 to 04)")
         det = cls(**record["params"])
         det.model_ = state.load_model("trained", name)
         det.history_ = record["history"]

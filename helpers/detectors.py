@@ -18,8 +18,10 @@ from .parallel import starmap
 
 
 def names() -> list[str]:
-    """Every detector that can be built: the autoencoders, then the baselines."""
-    return architectures.names() + baselines.names()
+    """Every detector that can be built: the autoencoders, then the baselines. (The
+    architectures of the "point" family are parts of baselines, not detectors.)"""
+    autoencoders = [n for n in architectures.names() if architectures.get(n).family != "point"]
+    return autoencoders + baselines.names()
 
 
 def build(name: str, *, seed: int = 0, threads: int = 2, model=None, epochs: int = 60,

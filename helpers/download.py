@@ -57,10 +57,14 @@ def fetch(url: str, target: Path, expected_sha256: str, timeout: float = 30) -> 
         with urllib.request.urlopen(url, timeout=timeout) as resp, open(tmp, "wb") as out:
             while chunk := resp.read(1 << 20):
                 out.write(chunk)
-    except (urllib.error.URLError, TimeoutError, OSError) as err:
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
         tmp.unlink(missing_ok=True)
         raise ConnectionError(f"could not download {url} ({getattr(err, 'reason', err)}); this "
                               "machine seems to be offline") from err
+    except OSError as err:  # writing here failed: no network problem
+        tmp.unlink(missing_ok=True)
+        raise OSError(f"could not write {paths.show(tmp)} ({err.strerror or err}); check that "
+                      f"{paths.show(target.parent)}/ is writable and the disk has room") from err
     if not matches(tmp, expected_sha256):
         got = sha256(tmp)
         tmp.unlink(missing_ok=True)
@@ -101,7 +105,7 @@ def main() -> int:
             except ConnectionError as err:
                 print(f"{name}: {err}", file=sys.stderr)
                 offline = True
-            except ChecksumError as err:
+            except (ChecksumError, OSError) as err:  # a bad download, or a folder we cannot write
                 print(f"{name}: {err}", file=sys.stderr)
             failed = True
             if wrong:

@@ -186,17 +186,22 @@ class Run:
             line = self.message(signum)
         except BaseException as err:  # noqa: BLE001  (still exit, and say why)
             line = f"Interrupted ({signal.Signals(signum).name}); cleaning up failed: {err!r}"
-        if self.partial_line:
-            _write(sys.stdout, "\n")
-        _write(sys.stderr, line + "\n")
-        os._exit(code)
+        try:
+            if self.partial_line:
+                _write(sys.stdout, "\n")
+            _write(sys.stderr, line + "\n")
+        finally:  # a closed pipe or terminal must not keep the run from ending
+            os._exit(code)
 
 
 def _write(stream, text: str) -> None:
-    """Write straight to the stream's file: a signal handler may run while print() holds
-    the stream's lock."""
+    """Write straight to the stream's file (a signal handler may run while print() holds
+    the stream's lock); a stream that is gone (a closed pipe or terminal) is skipped."""
     try:
         os.write(stream.fileno(), text.encode())
     except (AttributeError, OSError, ValueError):
-        stream.write(text)
-        stream.flush()
+        try:
+            stream.write(text)
+            stream.flush()
+        except (OSError, ValueError):
+            pass

@@ -55,14 +55,20 @@ def is_inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
+def kit_made(path: str | os.PathLike) -> bool:
+    """Whether the kit may write into and clear parts of the folder ``path``: ``build/``
+    or a folder inside it, or a folder that holds the kit's marker."""
+    resolved = Path(path).resolve()
+    builds = {build_dir().resolve(), (project_root() / "build").resolve()}
+    return any(is_inside(resolved, b) for b in builds) or (resolved / RUN_MARKER).is_file()
+
+
 def may_hold_a_run(path: str | os.PathLike) -> bool:
     """Whether a run may use (and so clear) the folder ``path``: one inside ``build/``
     (but not ``build/`` itself), or one where the kit already made a run."""
     resolved = Path(path).resolve()
-    for builds in {build_dir().resolve(), (project_root() / "build").resolve()}:
-        if is_inside(resolved, builds) and resolved != builds:
-            return True
-    return (resolved / RUN_MARKER).is_file()
+    builds = {build_dir().resolve(), (project_root() / "build").resolve()}
+    return kit_made(resolved) and resolved not in builds
 
 
 def check_run_dir(path: str | os.PathLike) -> Path:
@@ -85,8 +91,8 @@ def check_run_dir(path: str | os.PathLike) -> Path:
 def mark_run_dir(path: Path) -> None:
     """Make ``path`` a run folder: create it and leave the kit's marker in it."""
     path.mkdir(parents=True, exist_ok=True)
-    (path / RUN_MARKER).write_text("A run folder of the anomaly-detection course kit; "
-                                   "its results are rewritten by the next run.\n")
+    (path / RUN_MARKER).write_text("A folder the anomaly-detection course kit made; "
+                                   "what it holds is rewritten by the next run.\n")
 
 
 def show(path: str | os.PathLike) -> str:

@@ -220,6 +220,13 @@ def main(argv=None) -> int:
         print(f"error: --jobs={args.jobs} is not valid; expected 1 or more", file=sys.stderr)
         return 2
     out = (root / args.out).resolve()
+    if out.exists() and any(out.iterdir()) and not paths.kit_made(out):
+        print(f"error: --out {args.out} is a folder the kit did not make, and a run clears parts "
+              "of its folder; choose a new or empty folder, or leave --out at build",
+              file=sys.stderr)
+        return 2
+    if not paths.kit_made(out):
+        paths.mark_run_dir(out)  # a new folder: the kit's from now on
     with Run(out / "report") as run:  # from here on, an interruption ends cleanly
         return run_all(args, root, out, run)
 
@@ -237,13 +244,6 @@ def run_all(args, root: Path, out: Path, run: Run) -> int:
         hint = ("\n  (every dataset runs by default: name those these values suit with "
                 "DATASETS=..., or --datasets)") if extra and not explicit else ""
         print(f"error: {err}{hint}", file=sys.stderr)
-        return 2
-    unsafe = [f for f in (out / "runs" / ds for ds in chosen)
-              if f.exists() and not paths.may_hold_a_run(f)]
-    if unsafe:
-        print(f"error: {', '.join(paths.show(f) for f in unsafe)} already exist(s) and hold no run "
-              "the kit made; a run clears its folder, so choose another --out (default build)",
-              file=sys.stderr)
         return 2
     nbs = notebooks(root / args.notebooks)
     report = out / "report"

@@ -44,6 +44,10 @@ def load_split(state: RunState, scaled: bool = True) -> Split:
 
 
 def save_split(state: RunState, split: Split, scaler) -> None:
+    split_type = datasets.spec(state.cfg.dataset).split_type
+    if type(split) is not split_type:  # load_split would read it back as the registry says
+        raise TypeError(f"{state.cfg.dataset}'s split is a {type(split).__name__}, but its registry "
+                        f"entry says {split_type.__name__}: set split_type in helpers/datasets/")
     state.save_arrays("split", split.arrays())
     state.save_json("split", split.info)
     state.save_object("scaler", scaler)

@@ -1,7 +1,6 @@
 """Compiling and training autoencoders, and seed 000's reconstruction figures."""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +17,6 @@ STEPS_PER_EXECUTION = 32
 @dataclass
 class FitResult:
     history: dict[str, list[float]]
-    fit_seconds: float
     epochs_run: int
     best_epoch: int
 
@@ -54,14 +52,12 @@ def fit_autoencoder(model, X_train: np.ndarray, X_val_normal: np.ndarray, epochs
 
     callbacks = [keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
                                                restore_best_weights=True)] if early_stopping else []
-    start = time.perf_counter()
     hist = model.fit(X_train, X_train, epochs=epochs, batch_size=batch_size, shuffle=True,
                      validation_data=(X_val_normal, X_val_normal), callbacks=callbacks, verbose=0)
-    seconds = time.perf_counter() - start
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     n = len(history["loss"])
     best = int(np.argmin(history["val_loss"])) + 1
-    return FitResult(history, seconds, n, best)
+    return FitResult(history, n, best)
 
 
 def split_fit_table(autoencoders: dict, split, max_rows: int = 5000) -> "pd.DataFrame":

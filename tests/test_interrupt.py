@@ -69,6 +69,7 @@ def test_an_interrupted_run_ends_its_kernel_and_workers(tmp_path, sig, code):
     nb.metadata["kernelspec"] = {"name": "anomaly-kit", "display_name": "kit", "language": "python"}
     nbformat.write(nb, nbs / "01_pool.ipynb")
     out = tmp_path / "out"
+    paths.mark_run_dir(out)  # an earlier run's folder
     (out / "report").mkdir(parents=True)
     (out / "report" / "metrics.csv").write_text("an old run's table")
     runner = subprocess.Popen(

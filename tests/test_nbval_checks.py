@@ -1,5 +1,6 @@
 """nbval really compares the checked cells: a changed reference output makes it fail."""
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,18 +25,32 @@ def test_every_notebook_has_checked_cells_with_the_marker_nbval_reads():
                     assert line == "# NBVAL_CHECK_OUTPUT", f"{path.name}: {line!r}"
 
 
+def run_nbval(path, tmp_path):
+    env = {**os.environ, "ANOMALY_KIT_BUILD": str(tmp_path / "build")}
+    res = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "-p", "no:cacheprovider",
+                          "-q", str(path)], capture_output=True, text=True, cwd=tmp_path, env=env,
+                         timeout=300)
+    return res.returncode, res.stdout + res.stderr
+
+
 def test_nbval_fails_on_a_changed_reference_output(tmp_path):
+    """The same notebook passes as committed and fails with one checked output changed,
+    and the failure names that cell and shows the difference."""
     nb = nbformat.read(ROOT / "notebooks" / "01_import.ipynb", as_version=4)
+    as_committed = tmp_path / "committed" / "01_import.ipynb"
+    as_committed.parent.mkdir()
+    nbformat.write(nb, as_committed)
+    code, report = run_nbval(as_committed, tmp_path)
+    assert code == 0, report
+
     cell = next(c for c in checked_cells(nb) if "datasets:" in c.source)
     out = next(o for o in cell.outputs if o.get("name") == "stdout")
     assert "synthetic, mnist" in out.text
     out.text = out.text.replace("synthetic, mnist", "synthetic, mnits")
-    copy = tmp_path / "01_import.ipynb"
-    nbformat.write(nb, copy)
-    env = {**os.environ, "ANOMALY_KIT_BUILD": str(tmp_path / "build")}
-    res = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "-p", "no:cacheprovider",
-                          "-q", str(copy)], capture_output=True, text=True, cwd=tmp_path, env=env,
-                         timeout=300)
-    report = res.stdout + res.stderr
-    assert res.returncode == 1, report
-    assert "mnits" in report and "1 failed" in report, report
+    changed = tmp_path / "changed" / "01_import.ipynb"
+    changed.parent.mkdir()
+    nbformat.write(nb, changed)
+    code, report = run_nbval(changed, tmp_path)
+    assert code == 1, report
+    assert re.search(r"\b1 failed\b", report) and "Cell outputs differ" in report, report
+    assert "+ datasets:   synthetic, mnits" in report and "- datasets:   synthetic, mnist" in report

@@ -31,6 +31,7 @@ def test_a_failing_notebook_is_named_and_kept(tmp_path, capsys):
     _notebook(nbs / "01_fine.ipynb", "dataset = 'synthetic'", "print('ok')")
     _notebook(nbs / "02_broken.ipynb", "dataset = 'synthetic'", "x = 1", "raise ValueError('boom')")
     out = tmp_path / "out"
+    paths.mark_run_dir(out)  # an earlier run's folder
     (out / "report").mkdir(parents=True)
     (out / "report" / "metrics.csv").write_text("stale")
     code = runner.main(["--datasets", "synthetic", "--notebooks", str(nbs), "--out", str(out)])
@@ -52,7 +53,8 @@ def test_unknown_dataset_fails_before_running(capsys):
 def test_a_dataset_without_its_data_is_skipped(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("ANOMALY_KIT_DATA", str(tmp_path / "empty"))
     out = tmp_path / "out"
-    paths.mark_run_dir(out / "runs" / "nab")  # an old run must not survive
+    paths.mark_run_dir(out)  # an earlier run's folder, whose nab run must not survive
+    paths.mark_run_dir(out / "runs" / "nab")
     assert runner.main(["--datasets", "nab", "--out", str(out)]) == 1
     printed = capsys.readouterr()
     assert "nab: SKIPPED" in printed.out and "make data" in printed.out
@@ -294,8 +296,11 @@ def test_quick_run_of_every_notebook(tmp_path, capsys, monkeypatch):
 
 def test_the_runner_never_clears_a_folder_it_did_not_make(tmp_path, capsys):
     out = tmp_path / "mine"
-    (out / "runs" / "synthetic").mkdir(parents=True)
-    (out / "runs" / "synthetic" / "thesis.tex").write_text("keep me")
+    for name in ("runs/synthetic/thesis.tex", "report/metrics.csv"):
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text("keep me")
     assert runner.main(["--datasets", "synthetic", "--out", str(out)]) == 2
-    assert "hold no run the kit made" in capsys.readouterr().err
-    assert (out / "runs" / "synthetic" / "thesis.tex").read_text() == "keep me"
+    assert "a folder the kit did not make" in capsys.readouterr().err
+    assert all((out / n).read_text() == "keep me" for n in ("runs/synthetic/thesis.tex",
+                                                              "report/metrics.csv"))
+    assert not (out / paths.RUN_MARKER).exists()

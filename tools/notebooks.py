@@ -214,7 +214,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     folder = args.folder.resolve()
     if not names(folder):
-        print(f"error: no numbered notebooks in {folder}", file=sys.stderr)
+        print(f"error: no numbered notebooks in {show(folder, folder)}", file=sys.stderr)
         return 2
 
     if args.command == "sync":

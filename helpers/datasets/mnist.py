@@ -33,6 +33,7 @@ import numpy as np
 
 from .. import paths
 from ..checks import ParameterError, check_fraction, check_int, check_known_options
+from . import files
 from .base import RawData, Split
 from .images import ImageSplit, check_patch
 
@@ -132,32 +133,6 @@ ARRAYS = ("x_train", "y_train", "x_test", "y_test")
 _READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError, struct.error)
 
 
-def _refuse(path: Path, problem: str, expected: str, fix: str) -> ValueError:
-    """The error for a file the loader will not use: its path, what is wrong, what would
-    be valid, how to fix it."""
-    return ValueError(f"{paths.show(path)}: {problem}; expected {expected}. {fix}")
-
-
-def _head(path: Path, n: int = 16) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read(n)
-
-
-def _not_a(path: Path, kind: str, magic: bytes) -> str | None:
-    """What a file is instead of ``kind`` (which starts with ``magic``), from its first
-    bytes; None when it starts like one."""
-    head = _head(path)
-    if not head:
-        return "the file is empty"
-    if head.lstrip()[:1] == b"<":
-        return f"it looks like a web page (HTML), not {kind}"
-    if head.startswith(b"\x93NUMPY"):
-        return f"it is a single NumPy array (.npy), not {kind}"
-    if not head.startswith(magic):
-        return f"not {kind} (it starts with {head[:8]!r})"
-    return None
-
-
 def read_idx(path: Path, ndim: int | None = None) -> np.ndarray:
     """Read one IDX file (gzipped or not): the format MNIST was published in. A file that
     is not gzip (for ``.gz``), truncated, not IDX of unsigned bytes, of other than ``ndim``
@@ -165,16 +140,16 @@ def read_idx(path: Path, ndim: int | None = None) -> np.ndarray:
     path = Path(path)
 
     def refuse(problem):
-        return _refuse(path, problem, EXPECTED_IDX, FIX_IDX)
+        return files.refuse(path, problem, EXPECTED_IDX, FIX_IDX)
 
     gz = path.suffix == ".gz"
-    if gz and (problem := _not_a(path, "a gzip file", b"\x1f\x8b")):
+    if gz and (problem := files.sniff(path, "a gzip file", b"\x1f\x8b")):
         raise refuse(problem)
     try:
         with (gzip.open if gz else open)(path, "rb") as fh:
             data = fh.read()
     except _READ_ERRORS as err:
-        raise refuse(f"a damaged or truncated gzip file ({err})") from err
+        raise refuse(f"a damaged or truncated gzip file ({files.reason(err)})") from err
     if not data:
         raise refuse("the file is empty")
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 8:
@@ -204,10 +179,10 @@ def _check_digits(x_path: Path, X: np.ndarray, x_name: str, y_path: Path, y: np.
     images = "28x28 images of grey levels 0-255"
 
     def refuse_x(problem, expected=images):
-        return _refuse(x_path, xs + problem, expected, fix)
+        return files.refuse(x_path, xs + problem, expected, fix)
 
     def refuse_y(problem, expected):
-        return _refuse(y_path, ys + problem, expected, fix)
+        return files.refuse(y_path, ys + problem, expected, fix)
 
     if not (np.issubdtype(X.dtype, np.integer) or np.issubdtype(X.dtype, np.floating)):
         raise refuse_x(f"holds {X.dtype} values, not pixel numbers")
@@ -244,7 +219,7 @@ def _check_sha256(path: Path) -> None:
     """mnist.npz must be Keras's file byte for byte (11 MB hash in well under a second)."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != NPZ_SHA256:
-        raise _refuse(path, f"its SHA-256 is {digest}, not that of Keras's mnist.npz",
+        raise files.refuse(path, f"its SHA-256 is {digest}, not that of Keras's mnist.npz",
                       f"the file `make data` fetches (SHA-256 {NPZ_SHA256}), or the four IDX .gz "
                       "files instead", FIX_NPZ)
 
@@ -253,14 +228,15 @@ def _from_npz(path: Path):
     """Keras's mnist.npz, checked: never unpickled, with its four arrays, sound digits
     and Keras's checksum."""
     def refuse(problem):
-        return _refuse(path, problem, EXPECTED_NPZ, FIX_NPZ)
+        return files.refuse(path, problem, EXPECTED_NPZ, FIX_NPZ)
 
-    if problem := _not_a(path, "a NumPy .npz archive", b"PK"):
+    if problem := files.sniff(path, "a NumPy .npz archive", b"PK"):
         raise refuse(problem)
     try:
         archive = np.load(path, allow_pickle=False)
     except _READ_ERRORS as err:
-        raise refuse(f"a damaged or truncated .npz archive ({path.stat().st_size:,} bytes; {err})") from err
+        raise refuse(f"a damaged or truncated .npz archive ({path.stat().st_size:,} bytes; "
+                     f"{files.reason(err)})") from err
     with archive as f:
         if not hasattr(f, "files"):
             raise refuse("not a NumPy .npz archive")
@@ -273,7 +249,7 @@ def _from_npz(path: Path):
                 arrays[key] = f[key]
             except _READ_ERRORS as err:
                 why = ("it holds Python objects, which the kit never unpickles" if "pickle" in str(err)
-                       else f"the archive is damaged or truncated ({err})")
+                       else f"the archive is damaged or truncated ({files.reason(err)})")
                 raise refuse(f"array {key} cannot be read: {why}") from err
     for x, y in (("x_train", "y_train"), ("x_test", "y_test")):
         _check_digits(path, arrays[x], x, path, arrays[y], y, FIX_NPZ)
@@ -308,11 +284,11 @@ def find_source(folder: Path | None = None) -> tuple[str, Path | None]:
 
 def load(seed: int, quick: bool = False, options: dict | None = None,
          folder: Path | None = None) -> RawData:
-    kind, path = find_source(folder)
-    if kind == "npz":
+    found, path = find_source(folder)
+    if found == "npz":
         X, digits = _from_npz(path)
         source = f"full MNIST, {paths.show(path)} ({len(digits):,} digits)"
-    elif kind == "idx":
+    elif found == "idx":
         X, digits = _from_idx(path)
         source = f"full MNIST, IDX files in {paths.show(path)} ({len(digits):,} digits)"
     else:

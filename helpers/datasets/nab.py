@@ -22,8 +22,8 @@ import pandas as pd
 from .. import paths
 from ..checks import ParameterError, check_known_options
 from .base import RawData, Split
-from .series import (check_fractions, check_points, check_split_options, raw_from_frame, read_csv,
-                     split_series)
+from .files import check_points, read_csv
+from .series import check_fractions, check_split_options, raw_from_frame, split_series
 
 DEFAULT_FILE = "realKnownCause/ambient_temperature_system_failure.csv"
 LABELS = "labels/combined_windows.json"

@@ -26,8 +26,8 @@ import pandas as pd
 from .. import paths
 from ..checks import ParameterError, check_choice, check_int, check_known_options
 from .base import RawData, Split
-from .series import (check_fractions, check_points, check_split_options, raw_from_frame, read_csv,
-                     quote, split_series, time_key)
+from .files import check_points, quote, read_csv, time_key
+from .series import check_fractions, check_split_options, raw_from_frame, split_series
 
 # benchmark -> (folder, file pattern, time column, label column)
 LAYOUTS = {
@@ -141,16 +141,16 @@ def read_benchmark(folder: Path, benchmark: str = "A1", limit: int | None = None
     found = files(folder, benchmark)[:limit]
     if not found:
         sub, pattern, _, _ = LAYOUTS[benchmark]
-        raise FileNotFoundError(f"no {pattern} files in {Path(folder) / sub}")
+        raise FileNotFoundError(f"no {pattern} files in {paths.show(Path(folder) / sub)}")
     return pd.concat([read_file(p, benchmark) for p in found], ignore_index=True)
 
 
 def _events(rng, n: int, target: int) -> list[tuple[str, int, int]]:
-    """Non-overlapping (kind, start, length) anomalies covering about ``target`` points."""
+    """Non-overlapping (event, start, length) anomalies covering about ``target`` points."""
     out, used, covered = [], np.zeros(n, bool), 0
     while covered < target:
-        kind = rng.choice(["spike", "dip", "level_shift", "variance"], p=[0.35, 0.25, 0.2, 0.2])
-        length = {"spike": 1, "dip": 1}.get(kind) or int(rng.integers(6, 18))
+        event = rng.choice(["spike", "dip", "level_shift", "variance"], p=[0.35, 0.25, 0.2, 0.2])
+        length = {"spike": 1, "dip": 1}.get(event) or int(rng.integers(6, 18))
         for _ in range(50):
             start = int(rng.integers(48, n - length - 1))
             if not used[max(0, start - 24): start + length + 24].any():
@@ -158,7 +158,7 @@ def _events(rng, n: int, target: int) -> list[tuple[str, int, int]]:
         else:
             break
         used[start:start + length] = True
-        out.append((str(kind), start, length))
+        out.append((str(event), start, length))
         covered += length
     return out
 
@@ -177,13 +177,13 @@ def generate_series(rng, n: int) -> tuple[np.ndarray, np.ndarray]:
     spread = np.std(daily + weekly + noise) + noise_sd
     y = np.zeros(n, int)
     target = max(2, int(round(ANOMALY_SHARE * n * rng.uniform(0.6, 1.4))))
-    for kind, start, length in _events(rng, n, target):
+    for event, start, length in _events(rng, n, target):
         sl = slice(start, start + length)
-        if kind == "spike":
+        if event == "spike":
             value[sl] += rng.uniform(2.5, 5) * spread
-        elif kind == "dip":
+        elif event == "dip":
             value[sl] -= rng.uniform(2.5, 5) * spread
-        elif kind == "level_shift":
+        elif event == "level_shift":
             value[sl] += rng.choice([-1, 1]) * rng.uniform(1.2, 2.5) * spread
         else:
             noise[sl] *= rng.uniform(4, 7)
