@@ -241,8 +241,9 @@ def run_all(args, root: Path, out: Path, run: Run) -> int:
         extra = notebook_params(args)
         check_params(chosen, quick, extra)
     except ParameterError as err:
+        per_dataset = {"models", "options"} & set(extra)  # values that suit only some datasets
         hint = ("\n  (every dataset runs by default: name those these values suit with "
-                "DATASETS=..., or --datasets)") if extra and not explicit else ""
+                "DATASETS=..., or --datasets)") if per_dataset and not explicit else ""
         print(f"error: {err}{hint}", file=sys.stderr)
         return 2
     nbs = notebooks(root / args.notebooks)
