@@ -61,10 +61,18 @@ $(STAMP): requirements.txt pyproject.toml helpers/kernel.py
 run-all: setup
 	$(BIN)/python -m helpers.runner $(run_args)
 
-# pytest runs the helpers' tests, a quick papermill run of every notebook, and nbval
-# on the committed notebooks (in build/test/, leaving build/runs/ alone).
+# pytest runs the helpers' tests (a quick papermill run of every notebook among them) while
+# nbval re-executes the committed notebooks and compares their checked outputs. The two run
+# side by side, since each mostly keeps one core busy, in build/test/ and build/test-nbval/
+# (leaving build/runs/ alone); nbval's report follows the tests' report.
 test: setup
-	ANOMALY_KIT_BUILD=build/test $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-cell-timeout=600
+	@mkdir -p build
+	@ANOMALY_KIT_BUILD=build/test-nbval $(BIN)/python -m pytest notebooks --nbval-lax \
+	    --nbval-cell-timeout=600 > build/nbval.log 2>&1 & nbval=$$!; \
+	ANOMALY_KIT_BUILD=build/test $(BIN)/python -m pytest tests; tests=$$?; \
+	wait $$nbval; notebooks=$$?; \
+	echo; echo "nbval on the committed notebooks (notebooks/*.ipynb):"; cat build/nbval.log; \
+	if [ $$tests -ne 0 ] || [ $$notebooks -ne 0 ]; then exit 1; fi
 
 # As root (a container), Jupyter refuses to start without --allow-root.
 lab: setup

@@ -282,7 +282,7 @@ def test_defaults_pass_their_own_checks():
 
 # ------------------------------------------------------------------ NAB
 NAB_CSV = "data/nab/data/" + nab.DEFAULT_FILE
-NAB_FIX = "Replace it with NAB's original (`make data` fetches the default series)."
+NAB_FIX = "Replace it with NAB's original (the kit ships the default series; `make data` fetches it again)."
 
 
 def _nab(kit):
@@ -488,8 +488,7 @@ def test_make_data_offline_note_for_nab(kit, monkeypatch, capsys):
     assert download.main() == 1
     err = capsys.readouterr().err
     assert err.count("nab: could not download") == 2
-    assert err.count("nab: make run-all skips nab until its files are in data/nab/: run `make data` "
-                     "online, or copy NAB's data/ and labels/ folders there.") == 1
+    assert err.count(f"nab: {nab.OFFLINE_NOTE}") == 1
 
 
 def test_checksum_error_names_the_file(kit):

@@ -34,15 +34,9 @@ def run_nbval(path, tmp_path):
 
 
 def test_nbval_fails_on_a_changed_reference_output(tmp_path):
-    """The same notebook passes as committed and fails with one checked output changed,
-    and the failure names that cell and shows the difference."""
+    """With one checked output changed, nbval fails on exactly that cell and shows the
+    difference (``make test`` runs nbval on the notebooks as committed, where it passes)."""
     nb = nbformat.read(ROOT / "notebooks" / "01_import.ipynb", as_version=4)
-    as_committed = tmp_path / "committed" / "01_import.ipynb"
-    as_committed.parent.mkdir()
-    nbformat.write(nb, as_committed)
-    code, report = run_nbval(as_committed, tmp_path)
-    assert code == 0, report
-
     cell = next(c for c in checked_cells(nb) if "datasets:" in c.source)
     out = next(o for o in cell.outputs if o.get("name") == "stdout")
     assert "synthetic, mnist" in out.text

@@ -1,15 +1,16 @@
 """NAB, the Numenta Anomaly Benchmark (seed 002; MIT licence).
 
-``make data`` downloads the default series and NAB's label file into ``data/nab/``
-in NAB's own layout (``data/<category>/<file>.csv`` and
-``labels/combined_windows.json``), checksum-verified. A point is anomalous when it
+The kit ships the default series and its label windows in ``data/nab/`` in NAB's own
+layout (``data/<category>/<file>.csv`` and ``labels/combined_windows.json``; MIT
+licence, see ``data/nab/README.md``); ``make data`` verifies them by checksum and
+fetches them again if they are gone. A point is anomalous when it
 lies inside one of the file's labelled anomaly windows. The default series is
 ``realKnownCause/ambient_temperature_system_failure.csv`` (seed 002); any NAB file
 placed under ``data/nab/data/`` can be chosen with ``options={"file": ...}``.
 
-Nothing is downloaded at import or load time: without the files, loading stops with
-a message that says how to get them, and ``make run-all`` skips this dataset with a
-line in its summary.
+Nothing is downloaded at import or load time: without the files (another NAB file, or
+a data folder moved with ``ANOMALY_KIT_DATA``), loading stops with a message that says
+how to get them, and ``make run-all`` skips this dataset with a line in its summary.
 """
 from __future__ import annotations
 
@@ -44,9 +45,10 @@ OPTIONS = {"file": DEFAULT_FILE, "window": 48, "train_stride": 1, "fractions": (
            "scaling": "minmax"}
 # What a NAB series file must look like, and what to do about one that does not.
 EXPECTED = "NAB's layout: a header timestamp,value and one row per point, in time order"
-FIX = "Replace it with NAB's original (`make data` fetches the default series)."
+FIX = "Replace it with NAB's original (the kit ships the default series; `make data` fetches it again)."
 # What ``make data`` says when it cannot download NAB's files.
-OFFLINE_NOTE = ("make run-all skips nab until its files are in data/nab/: run `make data` online, "
+OFFLINE_NOTE = ("the kit ships the default series in data/nab/; make run-all skips nab only while "
+                "its files are missing there: run `make data` online, "
                 "or copy NAB's data/ and labels/ folders there.")
 
 
@@ -61,8 +63,8 @@ NOTES = {
 The Numenta Anomaly Benchmark (MIT licence) labels anomalies as **windows** of time around each
 known event; every point inside a window counts as anomalous. The default series (seed 002's)
 holds hourly temperatures from July 2013 to May 2014, 7,267 points, with two labelled windows
-of 363 points each: about 10% of the points, in just **two events**. `make data` downloads it
-into `data/nab/`; the kit never ships it.
+of 363 points each: about 10% of the points, in just **two events**. The kit ships it
+in `data/nab/` (MIT licence, from NAB's repository; `data/nab/README.md` gives the source).
 
 The split is **chronological**: training on the first 45% of the series (no anomaly), validation
 on the next 25% (the first window, where thresholds are chosen), test on the last 30% (the
@@ -173,7 +175,8 @@ def load(seed: int, quick: bool = False, options: dict | None = None) -> RawData
         raise MissingDataError(
             f"NAB data not found: {', '.join(paths.show(p) for p in gone)}. Run `make data` on a "
             "machine with internet access to download it (checksum-verified), or copy NAB's "
-            f"data/ and labels/ folders into {paths.show(folder())}/. The kit does not ship NAB.")
+            f"data/ and labels/ folders into {paths.show(folder())}/. The kit ships only the default "
+            "series.")
     df = read_series(folder() / "data" / opts["file"], windows_of(folder() / LABELS, opts["file"]),
                      Path(opts["file"]).stem)
     return raw_from_frame(df, f"NAB {opts['file']} from {paths.show(folder())}")
