@@ -75,3 +75,32 @@ def test_unknown_dataset_and_scaler():
         datasets.load("nope", seed=0)
     with pytest.raises(ParameterError, match="'standard'"):
         preprocessing.fit_scaler(np.zeros((3, 2)), "robust")
+
+
+def test_the_verdict_names_every_baseline_that_wins():
+    import pandas as pd
+
+    table = pd.DataFrame({"roc_auc": [0.75, 0.76, 0.52, 0.74], "pr_auc": [0.51, 0.47, 0.01, 0.52],
+                          "f1": [0.65, 0.55, 0.01, 0.66]},
+                         index=["kit_dense", "pca", "isolation_forest", "mahalanobis"])
+    text = datasets.verdict("synthetic", "kit_dense", table)
+    assert "The course bar (pr_auc >= 0.5 and f1 >= 0.45) is met by kit_dense." in text
+    assert "On test ROC-AUC a baseline beats kit_dense (0.750): pca (0.760)." in text
+    assert "On test PR-AUC a baseline beats kit_dense (0.510): mahalanobis (0.520)." in text
+    assert "isolation_forest" not in text
+    clear = table.assign(roc_auc=[0.9, 0.5, 0.5, 0.5], pr_auc=[0.4, 0.1, 0.1, 0.1])
+    text = datasets.verdict("synthetic", "kit_dense", clear)
+    assert "kit_dense beats every baseline of this run (pca, isolation_forest, mahalanobis)" in text
+    assert "is NOT met" in text  # PR-AUC 0.4 is below the bar
+
+
+def test_no_bar_no_bar_verdict(monkeypatch):
+    import dataclasses
+
+    import pandas as pd
+
+    plain = dataclasses.replace(datasets.spec("synthetic"), bar={}, bar_beats=())
+    monkeypatch.setitem(datasets.REGISTRY, "synthetic", plain)
+    table = pd.DataFrame({"roc_auc": [0.9, 0.5, 0.5, 0.5], "pr_auc": [0.9, 0.1, 0.1, 0.1]},
+                         index=["kit_dense", "pca", "isolation_forest", "mahalanobis"])
+    assert "course bar" not in datasets.verdict("synthetic", "kit_dense", table)

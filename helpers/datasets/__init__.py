@@ -143,6 +143,28 @@ def bar_text(name: str) -> str:
     return " and ".join(parts)
 
 
+def verdict(name: str, best: str, table) -> str:
+    """How the best autoencoder ``best`` did on the test set, as sentences: whether it met
+    the dataset's course bar (only for a dataset that has one), and every baseline of the
+    run (rows of ``table``, indexed by model) that beat it on ROC-AUC or PR-AUC, by name."""
+    s, row = spec(name), table.loc[best]
+    lines = []
+    if s.bar or s.bar_beats:
+        met = "met" if meets_bar(name, row, table) else "NOT met"
+        lines.append(f"The course bar ({bar_text(name)}) is {met} by {best}.")
+    rivals = [b for b in s.baselines if b in table.index]
+    figures = {"roc_auc": "ROC-AUC", "pr_auc": "PR-AUC"}
+    ahead = {m: [b for b in rivals if table.loc[b, m] > row[m]] for m in figures}
+    if rivals and not any(ahead.values()):
+        lines.append(f"{best} beats every baseline of this run ({', '.join(rivals)}) on test "
+                     "ROC-AUC and PR-AUC.")
+    for m, label in figures.items():
+        if ahead[m]:
+            better = ", ".join(f"{b} ({table.loc[b, m]:.3f})" for b in ahead[m])
+            lines.append(f"On test {label} a baseline beats {best} ({row[m]:.3f}): {better}.")
+    return "\n".join(lines)
+
+
 def missing_data(name: str, options: dict | None = None) -> list:
     """Files a dataset needs that are not there (only datasets that need a download
     can miss any)."""

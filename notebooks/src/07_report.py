@@ -112,8 +112,7 @@ print(f"best autoencoder by validation PR-AUC: {best}")
 print(f"test set: PR-AUC {b.pr_auc:.3f}, ROC-AUC {b.roc_auc:.3f}, anomaly-class F1 {b.f1:.3f}, "
       f"precision {b.precision:.3f}, recall {b.recall:.3f} (threshold method {chosen!r})")
 print(f"chance level of PR-AUC (the test set's anomaly share): {split.y_test.mean():.3f}")
-print(f"the course bar ({datasets.bar_text(cfg.dataset)}) is met:",
-      datasets.meets_bar(cfg.dataset, b, headline))
+print(datasets.verdict(cfg.dataset, best, headline))
 
 # %% [markdown]
 # `make test` checks the cell below against this notebook's reference output (nbval). It holds
