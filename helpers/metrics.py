@@ -20,7 +20,9 @@ def check_labels(y_true, scores) -> tuple[np.ndarray, np.ndarray]:
 def evaluate(y_true, scores, threshold: float) -> dict:
     """Anomaly-class precision, recall and F1 at ``threshold`` (a row is flagged when
     its score is at least the threshold), threshold-free ROC-AUC and PR-AUC (average
-    precision), the confusion matrix, and accuracy for comparison only."""
+    precision), the confusion matrix, and accuracy for comparison only. ``flagged_share``
+    (the share of rows or points flagged) and ``fp_per_1k`` (normal ones flagged, per
+    1,000) show a threshold that flags almost everything for what it is."""
     y_true, scores = check_labels(y_true, scores)
     y_pred = (scores >= threshold).astype(int)
     p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, average="binary", pos_label=1,
@@ -35,6 +37,8 @@ def evaluate(y_true, scores, threshold: float) -> dict:
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "tn": int(tn), "fp": int(fp), "fn": int(fn), "tp": int(tp),
         "n_test": int(len(y_true)), "n_test_anomalies": int(y_true.sum()),
+        "flagged_share": float(y_pred.mean()) if len(y_pred) else float("nan"),
+        "fp_per_1k": 1000.0 * float(fp) / len(y_true) if len(y_true) else float("nan"),
     }
 
 

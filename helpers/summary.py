@@ -16,10 +16,12 @@ from . import events, metrics, thresholds
 COLUMNS = ["dataset", "model", "kind", "threshold_method", "chosen", "roc_auc", "pr_auc",
            "precision", "recall", "f1", "accuracy", "threshold", "tn", "fp", "fn", "tp",
            "n_test", "n_test_anomalies", "fit_seconds", "val_roc_auc", "val_pr_auc",
-           "event_recall", "events", "false_alarms_per_1k", "pa_f1", "data_source", "quick"]
+           "event_recall", "events", "false_alarms_per_1k", "pa_f1", "flagged_share", "fp_per_1k",
+           "data_source", "quick"]
 EVENT_COLUMNS = ["event_recall", "false_alarms_per_1k", "pa_f1"]
 HEADLINE = ["dataset", "model", "threshold_method", "roc_auc", "pr_auc", "precision", "recall",
-            "f1", "event_recall", "false_alarms_per_1k", "pa_f1", "n_test_anomalies", "fit_seconds"]
+            "f1", "flagged_share", "fp_per_1k", "event_recall", "false_alarms_per_1k", "pa_f1",
+            "n_test_anomalies", "fit_seconds"]
 
 
 def detector_rows(dataset: str, detector, scores: dict, split, chosen: str,
@@ -55,8 +57,8 @@ def detector_rows(dataset: str, detector, scores: dict, split, chosen: str,
 def shown_columns(family: str) -> list[str]:
     """The columns notebook 07 shows for a dataset of this family of data."""
     cols = ["kind", "precision", "recall", "f1", "roc_auc", "pr_auc", "tp", "fp", "fn",
-            "fit_seconds", "val_roc_auc"]
-    return cols + EVENT_COLUMNS if family == "series" else cols
+            "flagged_share", "fit_seconds", "val_roc_auc"]
+    return cols + ["fp_per_1k"] + EVENT_COLUMNS if family == "series" else cols
 
 
 def frame(rows: list[dict]) -> pd.DataFrame:

@@ -39,3 +39,17 @@ def test_bad_inputs_fail_clearly():
 
 def test_majority_accuracy():
     assert metrics.majority_accuracy([0] * 99 + [1]) == pytest.approx(0.99)
+
+
+def test_flagged_share_and_false_positives_per_thousand():
+    import numpy as np
+
+    from helpers import metrics
+
+    y = np.r_[np.zeros(990, int), np.ones(10, int)]
+    everything = metrics.evaluate(y, np.ones(1000), threshold=0.5)  # flags every point
+    assert everything["flagged_share"] == 1.0 and everything["fp_per_1k"] == 990.0
+    assert everything["recall"] == 1.0  # looks perfect on recall alone
+    scores = np.r_[np.zeros(985), np.ones(5), np.ones(10)]  # 5 false alarms, every anomaly found
+    some = metrics.evaluate(y, scores, threshold=0.5)
+    assert some["flagged_share"] == pytest.approx(0.015) and some["fp_per_1k"] == pytest.approx(5.0)
