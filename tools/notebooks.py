@@ -151,13 +151,14 @@ def execute(nb: Path, output: Path) -> float:
     into ``output``; return the seconds taken. Raise ExecutionFailed naming the cell."""
     import papermill as pm  # noqa: PLC0415
 
+    from helpers.runner import KERNEL_ARGUMENTS, failed_cell  # noqa: PLC0415
+
     start, ok = time.perf_counter(), False
     try:
-        pm.execute_notebook(str(nb), str(output), cwd=str(nb.parent), progress_bar=False)
+        pm.execute_notebook(str(nb), str(output), cwd=str(nb.parent), progress_bar=False,
+                            extra_arguments=list(KERNEL_ARGUMENTS))
         ok = True
     except pm.PapermillExecutionError as err:
-        from helpers.runner import failed_cell  # noqa: PLC0415
-
         kept = ("it keeps the error output until it runs again" if output == nb
                 else f"the executed copy is {show(output, nb.parent)}")
         raise ExecutionFailed(f"{show(nb, nb.parent)} failed in {failed_cell(output)}: "
