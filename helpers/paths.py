@@ -55,20 +55,23 @@ def is_inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
+def _build_folders() -> set[Path]:
+    """The kit's own ``build/`` and wherever ``ANOMALY_KIT_BUILD`` moves it."""
+    return {build_dir().resolve(), (project_root() / "build").resolve()}
+
+
 def kit_made(path: str | os.PathLike) -> bool:
     """Whether the kit may write into and clear parts of the folder ``path``: ``build/``
     or a folder inside it, or a folder that holds the kit's marker."""
     resolved = Path(path).resolve()
-    builds = {build_dir().resolve(), (project_root() / "build").resolve()}
-    return any(is_inside(resolved, b) for b in builds) or (resolved / RUN_MARKER).is_file()
+    return any(is_inside(resolved, b) for b in _build_folders()) or (resolved / RUN_MARKER).is_file()
 
 
 def may_hold_a_run(path: str | os.PathLike) -> bool:
     """Whether a run may use (and so clear) the folder ``path``: one inside ``build/``
     (but not ``build/`` itself), or one where the kit already made a run."""
     resolved = Path(path).resolve()
-    builds = {build_dir().resolve(), (project_root() / "build").resolve()}
-    return kit_made(resolved) and resolved not in builds
+    return kit_made(resolved) and resolved not in _build_folders()
 
 
 def check_run_dir(path: str | os.PathLike) -> Path:
