@@ -20,6 +20,11 @@ THREADS ?=
 OPTIONS ?=
 JOBS   ?=
 LAB_ARGS ?=
+SUBMISSIONS ?=
+DATASET ?=
+CELL_TIMEOUT ?=
+TIMEOUT ?=
+MEMORY ?=
 
 # Every variable that `make run-all` hands to the runner, as VARIABLE:option. Each one
 # that is set becomes `--option 'value'` (quoted for the shell, quotes in it included);
@@ -27,7 +32,12 @@ LAB_ARGS ?=
 RUN_VARS := DATASETS:datasets QUICK:quick SEED:seed EPOCHS:epochs MODELS:models \
             THRESHOLD:threshold THREADS:threads OPTIONS:options JOBS:jobs
 quote    = '$(subst ','\'',$(1))'
-run_args = $(foreach v,$(RUN_VARS),$(if $($(firstword $(subst :, ,$(v)))),--$(lastword $(subst :, ,$(v))) $(call quote,$($(firstword $(subst :, ,$(v)))))))
+args_of  = $(foreach v,$(1),$(if $($(firstword $(subst :, ,$(v)))),--$(lastword $(subst :, ,$(v))) $(call quote,$($(firstword $(subst :, ,$(v)))))))
+run_args = $(call args_of,$(RUN_VARS))
+# What `make grade` hands to the grader, the same way.
+GRADE_VARS := DATASET:dataset QUICK:quick SEED:seed EPOCHS:epochs MODELS:models \
+              THRESHOLD:threshold THREADS:threads OPTIONS:options CELL_TIMEOUT:cell-timeout \
+              TIMEOUT:timeout MEMORY:memory
 NO_PYTHON = error: the kit needs Python 3.11, and $(if $(PYTHON),PYTHON=$(PYTHON) is not a program,there is no python3.11 or python3 on the PATH); install Python 3.11 and run make again, or point make at it: make PYTHON=/path/to/python3.11 $(or $(MAKECMDGOALS),run-all)
 
 # Keep TensorFlow's C++ log lines out of outputs (see helpers/reproducibility.py).
@@ -35,7 +45,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: help setup run-all test lab data notebooks clean distclean
+.PHONY: help setup run-all test lab data notebooks student grade clean distclean
 
 help:
 	@echo "make run-all   set up and run every notebook for every dataset (DATASETS=, QUICK=1, JOBS=2,"
@@ -43,6 +53,9 @@ help:
 	@echo "make test      set up and run the tests (pytest + nbval + a quick run of all notebooks)"
 	@echo "make lab       open JupyterLab on notebooks/ (LAB_ARGS= adds options, e.g. --no-browser)"
 	@echo "make data      fetch the optional larger datasets into data/"
+	@echo "make student   write the students' copy (solutions out) to build/student/ and build/student.zip"
+	@echo "make grade SUBMISSIONS=folder   grade one folder per student into build/grades/ (DATASET=,"
+	@echo "               QUICK=1, CELL_TIMEOUT=600 s, TIMEOUT=3600 s per student, MEMORY=6 GiB per process)"
 	@echo "make notebooks sync notebooks/ with notebooks/src/*.py and re-execute those whose code changed (ALL=1: all)"
 	@echo "make clean     remove build/ (results); make distclean also removes .venv/"
 
@@ -61,17 +74,22 @@ $(STAMP): requirements.txt pyproject.toml helpers/kernel.py
 run-all: setup
 	$(BIN)/python -m helpers.runner $(run_args)
 
-# pytest runs the helpers' tests (a quick papermill run of every notebook among them) while
-# nbval re-executes the committed notebooks and compares their checked outputs. The two run
-# side by side, since each mostly keeps one core busy, in build/test/ and build/test-nbval/
-# (leaving build/runs/ alone); nbval's report follows the tests' report.
+# Two streams side by side, since each mostly keeps one core busy: pytest on the helpers'
+# tests (grading a class of four submissions among them), and nbval re-executing the
+# committed notebooks and comparing their checked outputs, followed by the quick papermill
+# run of every notebook. They run in build/test/ and build/test-nbval/ (leaving build/runs/
+# alone); the second stream's report follows the first's.
+QUICK_RUN_TEST := tests/test_runner.py::test_quick_run_of_every_notebook
 test: setup
 	@mkdir -p build
-	@ANOMALY_KIT_BUILD=build/test-nbval $(BIN)/python -m pytest notebooks --nbval-lax \
-	    --nbval-cell-timeout=600 > build/nbval.log 2>&1 & nbval=$$!; \
-	ANOMALY_KIT_BUILD=build/test $(BIN)/python -m pytest tests; tests=$$?; \
-	wait $$nbval; notebooks=$$?; \
-	echo; echo "nbval on the committed notebooks (notebooks/*.ipynb):"; cat build/nbval.log; \
+	@( ANOMALY_KIT_BUILD=build/test-nbval $(BIN)/python -m pytest notebooks --nbval-lax \
+	    --nbval-cell-timeout=600; nbval=$$?; \
+	  ANOMALY_KIT_BUILD=build/test-quick $(BIN)/python -m pytest $(QUICK_RUN_TEST); quick=$$?; \
+	  [ $$nbval -eq 0 ] && [ $$quick -eq 0 ] ) > build/nbval.log 2>&1 & second=$$!; \
+	ANOMALY_KIT_BUILD=build/test $(BIN)/python -m pytest tests --deselect $(QUICK_RUN_TEST); tests=$$?; \
+	wait $$second; notebooks=$$?; \
+	echo; echo "nbval on the committed notebooks (notebooks/*.ipynb), then the quick run of every notebook:"; \
+	cat build/nbval.log; \
 	if [ $$tests -ne 0 ] || [ $$notebooks -ne 0 ]; then exit 1; fi
 
 # As root (a container), Jupyter refuses to start without --allow-root.
@@ -86,6 +104,14 @@ data: setup
 # committed reference outputs are current (see tools/notebooks.py).
 notebooks: setup
 	$(BIN)/python tools/notebooks.py refresh $(if $(filter 1 yes true YES TRUE Yes True,$(ALL)),--all)
+
+# The course: students' copies made by nbgrader, and grading a folder of submissions.
+student: setup
+	$(BIN)/python -m helpers.course
+
+grade: setup
+	@test -n $(call quote,$(SUBMISSIONS)) || { echo "error: say which folder to grade: make grade SUBMISSIONS=path/to/folder (one folder per student)" >&2; exit 2; }
+	$(BIN)/python -m helpers.grading $(call quote,$(SUBMISSIONS)) $(call args_of,$(GRADE_VARS))
 
 clean:
 	rm -rf build

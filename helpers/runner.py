@@ -139,10 +139,12 @@ def check_params(chosen: list[str], quick: bool, extra: dict) -> None:
 # --- running -----------------------------------------------------------------------------
 
 def run_dataset(dataset: str, nbs: list[Path], out: Path, quick: bool, extra: dict,
-                timings: list[dict], whole_lines: bool = False, run: Run | None = None) -> str | None:
+                timings: list[dict], whole_lines: bool = False, run: Run | None = None,
+                before=None) -> str | None:
     """Execute the notebooks for one dataset; return an error message or None.
     ``whole_lines`` prints each notebook's line only when it ends (for parallel runs,
-    whose lines would otherwise interleave)."""
+    whose lines would otherwise interleave). ``before(notebook, run_dir)``, if given, is
+    called before each notebook runs (grading keeps a copy of the run folder there)."""
     import papermill as pm  # noqa: PLC0415
 
     run_dir = out / "runs" / dataset
@@ -158,6 +160,8 @@ def run_dataset(dataset: str, nbs: list[Path], out: Path, quick: bool, extra: di
                       extra_arguments=list(KERNEL_ARGUMENTS))
     try:
         for nb in nbs:
+            if before is not None:
+                before(nb, run_dir)
             target = run_dir / nb.name
             start = time.perf_counter()
             label = f"  {dataset:<12} {nb.name:<22}"

@@ -8,7 +8,7 @@ import random
 
 import numpy as np
 
-from . import datasets, paths, plots, reproducibility
+from . import datasets, paths, plots, reference, reproducibility
 from .datasets.base import Split
 from .params import RunConfig, configure
 from .preprocessing import scale_split
@@ -20,7 +20,13 @@ FIRST = "01_import"
 def begin(notebook: str, *, tensorflow: bool = True, **params) -> tuple[RunConfig, RunState]:
     """Validate the notebook's parameters (stopping with a clear message on a bad
     value), start the run (notebook 01) or open it (the others), seed every random
-    generator and set the plot style."""
+    generator and set the plot style. While ``make grade`` grades a notebook, the run
+    is a fresh copy of the reference run as it stood before this notebook
+    (:mod:`helpers.reference`), whatever the parameters cell says."""
+    snapshots = reference.folder()
+    graded = snapshots is not None and notebook != FIRST
+    if graded:  # being graded: this notebook reads the reference run's inputs
+        params = reference.open_copy(notebook, snapshots)
     cfg = configure(**params)
     state = RunState.start(cfg) if notebook == FIRST else RunState.open(cfg)
     if tensorflow:
@@ -32,6 +38,9 @@ def begin(notebook: str, *, tensorflow: bool = True, **params) -> tuple[RunConfi
     mode = "quick mode (a smoke test, not a result)" if cfg.quick else "full run"
     print(f"{notebook}: dataset={cfg.dataset!r}, seed={cfg.seed}, {mode}; "
           f"run folder {paths.show(cfg.run_dir)}/")
+    if graded:
+        print("graded on the reference run's inputs: the parameters above are the reference "
+              "run's, and the run folder is a fresh copy of it as it stood before this notebook")
     return cfg, state
 
 

@@ -97,4 +97,41 @@ pd.DataFrame(codes[:, :8]).round(2).add_prefix("z")
 state.save_models("encoders", encoders)
 
 # %% [markdown]
+# ## Exercise 3.1: Build an encoder (2 points)
+#
+# Write `build_encoder(input_dim, latent_dim)`: it returns a `keras.Model` that starts from
+# `keras.Input((input_dim,))`, passes through at least one hidden `Dense` layer and ends in a
+# `Dense` layer of `latent_dim` units, the latent representation. Keep every layer at most as
+# wide as the input (an encoder narrows the data); the activations are yours to choose. The
+# check below calls it with this run's input size and `latent_dim = input_dim // 4` (at least
+# 2); the grading also tries other sizes.
+
+# %% nbgrader={"grade": false, "grade_id": "ex3_1_encoder", "locked": false, "schema_version": 3, "solution": true}
+import keras
+
+
+def build_encoder(input_dim, latent_dim):
+    """A Keras model from rows of `input_dim` values to latent vectors of `latent_dim`."""
+    ### BEGIN SOLUTION
+    inputs = keras.Input((input_dim,), name="input")
+    hidden = keras.layers.Dense((input_dim + latent_dim) // 2, activation="relu", name="hidden")(inputs)
+    latent = keras.layers.Dense(latent_dim, name="latent")(hidden)
+    return keras.Model(inputs, latent, name="my_encoder")
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex3_1_encoder_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Checks for exercise 3.1 (2 points). Run this cell; do not edit it.
+from helpers import exercises
+
+exercises.check_encoder(build_encoder, split, latent_dim=max(2, input_dim // 4))
+exercises.passed("3.1")
+### BEGIN HIDDEN TESTS
+from helpers import hidden_checks
+
+hidden_checks.check_encoder_cases(build_encoder)
+exercises.passed("3.1", hidden=True)
+### END HIDDEN TESTS
+
+# %% [markdown]
 # Next: **04 decoder**.

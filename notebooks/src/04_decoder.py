@@ -94,4 +94,75 @@ pd.DataFrame(rows).T.round(3)
 state.save_models("untrained", autoencoders)
 
 # %% [markdown]
+# ## Exercise 4.1: Build a decoder (2 points)
+#
+# Write `build_decoder(latent_dim, output_dim, output_activation)`, the mirror image of exercise
+# 3.1's encoder: a `keras.Model` from `keras.Input((latent_dim,))` through at least one hidden
+# `Dense` layer (no wider than `output_dim`) to a `Dense` output layer of `output_dim` units whose
+# activation is `output_activation` (a name such as `"linear"` or `"sigmoid"`). The check chains
+# it after a small encoder and feeds it rows of this run's data: what comes out must have the
+# shape of what went in.
+
+# %% nbgrader={"grade": false, "grade_id": "ex4_1_decoder", "locked": false, "schema_version": 3, "solution": true}
+import keras
+
+
+def build_decoder(latent_dim, output_dim, output_activation):
+    """A Keras model from latent vectors of `latent_dim` values to rows of `output_dim`."""
+    ### BEGIN SOLUTION
+    inputs = keras.Input((latent_dim,), name="latent_input")
+    hidden = keras.layers.Dense((latent_dim + output_dim) // 2, activation="relu", name="hidden")(inputs)
+    outputs = keras.layers.Dense(output_dim, activation=output_activation, name="reconstruction")(hidden)
+    return keras.Model(inputs, outputs, name="my_decoder")
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex4_1_decoder_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Checks for exercise 4.1 (2 points). Run this cell; do not edit it.
+from helpers import exercises
+
+exercises.check_decoder(build_decoder, split, latent_dim=max(2, input_dim // 4))
+exercises.passed("4.1")
+### BEGIN HIDDEN TESTS
+from helpers import hidden_checks
+
+hidden_checks.check_decoder_cases(build_decoder)
+exercises.passed("4.1", hidden=True)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Exercise 4.2: Choose the output activation (1 point)
+#
+# Write `output_activation_for(X)`: given the training rows `X` (a 2-D array), it returns
+# `"sigmoid"` when every value lies in [0, 1] (bounds included) and `"linear"` otherwise. A
+# sigmoid can only produce values between 0 and 1, so on standardised data it cannot reach most
+# targets: seed 001's mistake. The answer depends on the dataset: pixels and the series scaled to
+# [0, 1] get a sigmoid, standardised tables a linear output.
+
+# %% nbgrader={"grade": false, "grade_id": "ex4_2_output_activation", "locked": false, "schema_version": 3, "solution": true}
+import numpy as np
+
+
+def output_activation_for(X):
+    """The output activation for data like `X`: "sigmoid" or "linear"."""
+    ### BEGIN SOLUTION
+    X = np.asarray(X)
+    return "sigmoid" if X.min() >= 0 and X.max() <= 1 else "linear"
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex4_2_output_activation_tests", "locked": true, "points": 1, "schema_version": 3, "solution": false}
+# Checks for exercise 4.2 (1 point). Run this cell; do not edit it.
+from helpers import exercises
+
+exercises.check_output_activation(output_activation_for, split.X_train)
+exercises.passed("4.2")
+### BEGIN HIDDEN TESTS
+from helpers import hidden_checks
+
+hidden_checks.check_output_activation_cases(output_activation_for)
+exercises.passed("4.2", hidden=True)
+### END HIDDEN TESTS
+
+# %% [markdown]
 # Next: **05 compile**, where the autoencoders learn.

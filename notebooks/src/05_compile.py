@@ -111,4 +111,43 @@ if recipe is not None:
     plots.loss_curves({recipe.title: recipe.fit.history});
 
 # %% [markdown]
+# ## Exercise 5.1: Compile and train (3 points)
+#
+# Write `compile_and_train(model, split, epochs)`. It compiles `model` with the Adam optimizer
+# (learning rate 0.001), the mean squared error as the loss and the mean absolute error as a
+# metric; trains it for `epochs` epochs on `split.X_train` only, the same rows as inputs *and*
+# targets, with `validation_data=(split.X_val_normal, split.X_val_normal)`, the held-out normal
+# rows (for a time series, the validation windows without an anomalous point); and returns what
+# `model.fit` returns, the Keras `History`. The check trains a tiny fresh autoencoder for 3
+# epochs on a 2,000-row sample of this run's split; the grading also makes sure that no
+# anomalous row and no test row went into training or validation.
+
+# %% nbgrader={"grade": false, "grade_id": "ex5_1_compile_and_train", "locked": false, "schema_version": 3, "solution": true}
+import keras
+
+
+def compile_and_train(model, split, epochs):
+    """Compile `model` (Adam, MSE loss, MAE metric), train it to reproduce the normal training
+    rows, validate on the held-out normal rows, and return the History."""
+    ### BEGIN SOLUTION
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss="mse", metrics=["mae"])
+    return model.fit(split.X_train, split.X_train, epochs=epochs, batch_size=64, shuffle=True,
+                     validation_data=(split.X_val_normal, split.X_val_normal), verbose=0)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex5_1_compile_and_train_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# Checks for exercise 5.1 (3 points). Run this cell; do not edit it.
+from helpers import exercises
+
+exercises.check_compile_and_train(compile_and_train, split, seed=cfg.seed)
+exercises.passed("5.1")
+### BEGIN HIDDEN TESTS
+from helpers import hidden_checks
+
+hidden_checks.check_compile_and_train_data(compile_and_train, split, seed=cfg.seed)
+exercises.passed("5.1", hidden=True)
+### END HIDDEN TESTS
+
+# %% [markdown]
 # Next: **06 threshold**.

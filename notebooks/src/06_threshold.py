@@ -145,6 +145,46 @@ for method in ("best_f1", "closest_to_corner", "high_recall", "percentile_98"):
     on_curve[method] = (r[i], p[i])
 plots.pr_with_thresholds(p, r, on_curve);
 
+# %% [markdown]
+# ## Exercise 6.1: Choose a threshold (2 points)
+#
+# Write `choose_threshold(train_scores, val_scores, y_val)`: it returns one number, the threshold
+# with the highest anomaly-class F1 on the validation set, where a row is flagged when its score
+# is at or above the threshold. Its arguments are a detector's scores of the normal training
+# rows, its validation scores and the validation labels (1 = anomaly): one per row, or for a
+# time series one per point. Use nothing else, the test set least of all: the check hides it
+# while your function runs. (Unlike the kit's `best_f1` you need not weight the anomalies.)
+
+# %% nbgrader={"grade": false, "grade_id": "ex6_1_threshold", "locked": false, "schema_version": 3, "solution": true}
+import numpy as np
+
+
+def choose_threshold(train_scores, val_scores, y_val):
+    """The threshold with the highest anomaly-class F1 on the validation scores."""
+    ### BEGIN SOLUTION
+    from sklearn.metrics import precision_recall_curve
+
+    precision, recall, candidates = precision_recall_curve(y_val, val_scores)
+    f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
+    return float(candidates[np.argmax(f1[:-1])])  # the last point (recall 0) has no threshold
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex6_1_threshold_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# Checks for exercise 6.1 (2 points). Run this cell; do not edit it.
+from helpers import exercises
+
+with exercises.test_set_hidden(split):
+    my_threshold = choose_threshold(scores[focus]["train"], scores[focus]["val"], split.y_val)
+exercises.check_threshold(my_threshold, scores[focus]["val"], split.y_val)
+exercises.passed("6.1")
+### BEGIN HIDDEN TESTS
+from helpers import hidden_checks
+
+hidden_checks.check_threshold_cases(choose_threshold)
+exercises.passed("6.1", hidden=True)
+### END HIDDEN TESTS
+
 # %%
 datasets.notes(cfg.dataset, "06_threshold")
 

@@ -136,7 +136,44 @@ print(classification_report(split.y_test, (test_scores[best] >= thr).astype(int)
 # %% [markdown]
 # The classification report shows both classes. The *normal* row looks excellent whatever the
 # model does; only the *anomaly* row tells you whether the detector works.
+
+# %% [markdown]
+# ## Exercise 7.1: The anomaly class's precision, recall and F1 (3 points)
 #
+# Write `anomaly_class_scores(y_true, y_pred)`: given the true labels and the predictions
+# (arrays of 0 = normal, 1 = anomaly), it returns a dict with the **anomaly class's** (label 1)
+# `"precision"`, `"recall"` and `"f1"`. Mind the order of the arguments and the averaging, where
+# the seed documents went wrong (see the pitfalls below). When a figure's denominator is 0 (no
+# row flagged, or no anomaly) the figure is 0.0, as with scikit-learn's `zero_division=0`. The
+# check compares your figures with `helpers.metrics` on the best autoencoder's test predictions
+# at its threshold.
+
+# %% nbgrader={"grade": false, "grade_id": "ex7_1_anomaly_class_scores", "locked": false, "schema_version": 3, "solution": true}
+def anomaly_class_scores(y_true, y_pred):
+    """Precision, recall and F1 of the anomaly class (label 1), as a dict."""
+    ### BEGIN SOLUTION
+    from sklearn.metrics import precision_recall_fscore_support
+
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        y_true, y_pred, average="binary", pos_label=1, zero_division=0)
+    return {"precision": float(precision), "recall": float(recall), "f1": float(f1)}
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex7_1_anomaly_class_scores_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# Checks for exercise 7.1 (3 points). Run this cell; do not edit it.
+from helpers import exercises
+
+exercises.check_anomaly_scores(anomaly_class_scores, split.y_test, test_scores[best], thr)
+exercises.passed("7.1")
+### BEGIN HIDDEN TESTS
+from helpers import hidden_checks
+
+hidden_checks.check_anomaly_scores_cases(anomaly_class_scores)
+exercises.passed("7.1", hidden=True)
+### END HIDDEN TESTS
+
+# %% [markdown]
 # ## Confusion matrices
 
 # %%

@@ -1,0 +1,468 @@
+"""Grade a class: ``make grade SUBMISSIONS=path``.
+
+    python -m helpers.grading SUBMISSIONS [--dataset synthetic] [--quick] [--seed N]
+        [--models a,b] [--epochs N] [--threshold NAME] [--options '{...}']
+        [--cell-timeout S] [--timeout S] [--memory GB] [--out build/grades]
+
+``SUBMISSIONS`` holds one folder per student with that student's notebooks (anywhere
+inside it). For the whole class, once:
+
+1. nbgrader generates the assignment from ``notebooks/`` (:mod:`helpers.course`): the
+   gradebook then knows every graded cell, hidden tests included;
+2. the instructor's notebooks run once on the dataset (the *reference run*), and the run
+   folder is kept as it stood before each graded notebook (:mod:`helpers.reference`).
+
+Then, for each student, in a fresh temporary folder: the submitted notebooks are copied
+there (the originals are never modified), every locked check cell is compared with the
+released one (an edited or deleted check cell is *flagged* and scores zero), and
+``nbgrader autograde`` executes the notebooks headlessly, each on the reference run's
+inputs, with a time limit per cell, one per student and a memory limit per process. A
+check cell scores its points when it runs without an error, with the hidden tests that
+nbgrader puts back. A notebook that crashes, loops or runs out of time costs the points of
+its cells that did not pass, and the rest of the class is still graded.
+
+A notebook file identical to one graded before, against the same reference run, code and
+limits, is not run again: its grades come from ``--out``'s ``cache/``.
+
+Written to ``--out`` (``build/grades/``): ``grades.csv`` (student, notebook, exercise,
+score, max_score, status, message), ``feedback/<student>.html``, the executed notebooks
+in ``autograded/<student>/``; a summary table is printed. Student code runs with the
+permissions of whoever runs this command.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import course, feedback, paths, reference
+from .checks import ParameterError
+from .interruption import Run
+
+COLUMNS = ["student", "notebook", "exercise", "score", "max_score", "status", "message"]
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+CHECKSUM_FILES = ("notebooks/[0-9][0-9]_*.ipynb", "helpers/**/*.py", "requirements.txt")
+
+
+@dataclass
+class Limits:
+    cell_seconds: int = 600      # one cell of a submitted notebook
+    student_seconds: int = 3600  # everything of one student
+    memory_gb: float = 6.0       # address space of each process a submission starts
+
+
+# --- the reference run --------------------------------------------------------------------
+
+def reference_key(params: dict, quick: bool) -> str:
+    """What a reference run depends on: its parameters and the kit's code and notebooks."""
+    root = paths.project_root()
+    h = hashlib.sha256(json.dumps({"params": params, "quick": quick}, sort_keys=True).encode())
+    for pattern in CHECKSUM_FILES:
+        for f in sorted(root.glob(pattern)):
+            h.update(str(f.relative_to(root)).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def reference_run(out: Path, params: dict, quick: bool, graded: list[str], run: Run,
+                  notebooks: Path) -> tuple[Path, str]:
+    """Run the instructor's notebooks up to the last graded one and keep a snapshot of
+    the run folder before each graded notebook; reuse an earlier one made from the same
+    parameters, code and notebooks. Returns the snapshots' folder and the run's key."""
+    from . import runner  # noqa: PLC0415
+
+    ref = out / "reference"
+    snapshots = ref / "snapshots"
+    key = reference_key({**params, "notebooks": str(notebooks)}, quick)
+    done = ref / "complete.json"
+    if done.exists() and json.loads(done.read_text()).get("key") == key:
+        print(f"reference run: reusing {paths.show(ref)}/ (same parameters, code and notebooks)")
+        return snapshots, key
+    if ref.exists():
+        shutil.rmtree(ref)
+    ref.mkdir(parents=True)
+    paths.mark_run_dir(ref)
+    nbs = runner.notebooks(notebooks)
+    last = max(i for i, nb in enumerate(nbs) if nb.stem in graded)
+    dataset = params["dataset"]
+    extra = {k: v for k, v in params.items() if k != "dataset"}
+
+    def keep(nb: Path, run_dir: Path) -> None:
+        if nb.stem in graded:
+            reference.take(run_dir, snapshots, nb.stem)
+
+    print(f"reference run: the instructor's notebooks on {dataset!r}"
+          f"{' (quick mode)' if quick else ''}, kept as each graded notebook's inputs")
+    run.todo = [dataset]
+    error = runner.run_dataset(dataset, nbs[:last + 1], ref, quick, extra, [], run=run,
+                               before=keep)
+    if error:
+        raise RuntimeError(f"the reference run failed, so nothing can be graded: {error}")
+    done.write_text(json.dumps({"key": key}))
+    return snapshots, key
+
+
+# --- one student --------------------------------------------------------------------------
+
+def student_id(folder: Path) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", folder.name)
+
+
+def find_notebooks(folder: Path, names: list[str]) -> dict[str, Path]:
+    """The submitted file for each notebook name, wherever it is in the folder."""
+    found = {}
+    for path in sorted(folder.rglob("*.ipynb"), key=lambda p: (len(p.parts), str(p))):
+        if ".ipynb_checkpoints" in path.parts or path.name not in names:
+            continue
+        found.setdefault(path.name, path)
+    return found
+
+
+def tampered(submitted: Path, released: Path, instructor: Path) -> dict[str, str]:
+    """Locked cells of the released notebook that the submission changed or deleted, by
+    grade id, with what happened. A locked cell may read as released or as in the
+    instructor's notebook (hidden tests in place)."""
+    try:
+        mine = course.locked_cells(submitted)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return {gid: "the file is not a readable notebook" for gid in course.locked_cells(released)}
+    theirs = course.locked_cells(instructor)
+    found = {}
+    for gid, source in course.locked_cells(released).items():
+        if gid not in mine:
+            found[gid] = "this check cell was deleted (or its grading metadata removed)"
+        elif mine[gid].strip() not in (source.strip(), theirs.get(gid, "").strip()):
+            found[gid] = "this check cell was edited"
+    return found
+
+
+def _limit(memory_gb: float):
+    def apply():  # runs in the child before nbgrader starts; its kernels inherit it
+        os.setsid()
+        limit = int(memory_gb * 2**30)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    return apply
+
+
+def error_messages(nb_path: Path) -> dict[str, str]:
+    """For each graded cell of an executed notebook that raised: 'Error: message'."""
+    if not nb_path.exists():
+        return {}
+    nb = json.loads(nb_path.read_text())
+    messages = {}
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if not meta.get("grade"):
+            continue
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if errors:
+            names = [e.get("ename", "") for e in errors]
+            if "CellTimeoutError" in names or "KeyboardInterrupt" in names:
+                messages[meta["grade_id"]] = "the cell ran past the time limit per cell and was stopped"
+            else:
+                e = errors[-1]
+                messages[meta["grade_id"]] = ANSI.sub("", f"{e.get('ename')}: {e.get('evalue')}")
+    return messages
+
+
+def autograde(box: Path, sid: str, snapshots: Path, limits: Limits, work: Path) -> str:
+    """Run ``nbgrader autograde`` on what ``box`` holds for one student, within the
+    limits: "graded", or "time limit" when the student's time ran out."""
+    env = course.nbgrader_env({"ANOMALY_KIT_BUILD": str(work / "build"),
+                               reference.ENV: str(snapshots)})
+    cmd = course.nbgrader_command(
+        "autograde", course.ASSIGNMENT, f"--student={sid}", "--force",
+        f"--ExecutePreprocessor.timeout={limits.cell_seconds}",
+        "--ExecutePreprocessor.interrupt_on_timeout=True")
+    with open(work / "autograde.log", "w") as fh:
+        proc = subprocess.Popen(cmd, cwd=box, env=env, stdout=fh, stderr=subprocess.STDOUT,
+                                preexec_fn=_limit(limits.memory_gb))
+        try:
+            proc.wait(timeout=limits.student_seconds)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            return "time limit"
+        except BaseException:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+    return "graded"
+
+
+def read_scores(box: Path, sid: str, notebooks) -> dict[str, dict]:
+    """The automatic score of every graded cell, per notebook nbgrader graded."""
+    from nbgrader.api import Gradebook, MissingEntry  # noqa: PLC0415
+
+    scores = {}
+    with Gradebook(f"sqlite:///{box / 'gradebook.db'}") as gb:
+        for nb in notebooks:
+            try:
+                sub = gb.find_submission_notebook(nb, course.ASSIGNMENT, sid)
+            except MissingEntry:
+                continue
+            scores[nb] = {g.name: g.auto_score for g in sub.grades}
+    return scores
+
+
+class Cache:
+    """Grades of notebooks already graded against the same reference run, notebooks,
+    code and limits, by the notebook file's content: a file identical to one graded
+    before is not run again (a student who resubmits only one notebook, or several
+    untouched copies)."""
+
+    def __init__(self, folder: Path | None, key: str):
+        self.folder, self.key = folder, key
+
+    def _name(self, data: bytes) -> str:
+        return hashlib.sha256(self.key.encode() + b"\0" + data).hexdigest()
+
+    def get(self, data: bytes) -> tuple[dict, Path] | None:
+        if self.folder is None:
+            return None
+        entry = self.folder / f"{self._name(data)}.json"
+        if not entry.exists():
+            return None
+        return json.loads(entry.read_text()), self.folder / f"{self._name(data)}.ipynb"
+
+    def put(self, data: bytes, result: dict, executed: Path) -> None:
+        if self.folder is None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = self._name(data)
+        shutil.copyfile(executed, self.folder / f"{name}.ipynb")
+        (self.folder / f"{name}.json").write_text(json.dumps(result))
+
+
+def grade_student(folder: Path, released: Path, graded: dict[str, list[dict]], snapshots: Path,
+                  limits: Limits, out: Path, cache: Cache | None = None) -> tuple[list[dict], float]:
+    """Grade one student's folder; returns the grade rows and the seconds it took."""
+    start = time.perf_counter()
+    cache = cache or Cache(None, "")
+    sid = student_id(folder)
+    found = find_notebooks(folder, [f"{nb}.ipynb" for nb in graded])
+    work = Path(tempfile.mkdtemp(prefix=f"grade-{sid}-"))
+    keep = out / "autograded" / sid
+    results: dict[str, dict] = {}  # notebook -> {"scores": ..., "messages": ...}
+    flags: dict[str, str] = {}
+    status = "graded"
+    try:
+        box = work / "course"
+        course.write_config(box)
+        shutil.copy2(course.course_dir() / "gradebook.db", box / "gradebook.db")
+        target = box / "submitted" / sid / course.ASSIGNMENT
+        target.mkdir(parents=True)
+        todo = {}
+        for name, path in found.items():
+            nb, data = Path(name).stem, path.read_bytes()
+            (target / name).write_bytes(data)  # a copy: the submission stays as it was
+            flags.update(tampered(target / name, released / name,
+                                  course.course_dir() / "source" / course.ASSIGNMENT / name))
+            hit = cache.get(data)
+            if hit is None:
+                todo[nb] = data
+                continue
+            results[nb], executed = hit
+            (target / name).unlink()  # graded before: not run again
+            keep.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(executed, keep / name)
+        if todo:
+            status = autograde(box, sid, snapshots, limits, work)
+            scores = read_scores(box, sid, todo)
+            autograded = box / "autograded" / sid / course.ASSIGNMENT
+            for nb, data in todo.items():
+                executed = autograded / f"{nb}.ipynb"
+                if nb not in scores:
+                    continue
+                if not executed.exists():  # the kernel died: nbgrader kept no executed copy
+                    crash = "the notebook crashed: " + _log_tail(work / "autograde.log")
+                    results[nb] = {"scores": scores[nb],
+                                   "messages": {ex["grade_id"]: crash for ex in graded[nb]}}
+                    continue
+                results[nb] = {"scores": scores[nb], "messages": error_messages(executed)}
+                keep.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(executed, keep / f"{nb}.ipynb")
+                timed_out = any("time limit" in m for m in results[nb]["messages"].values())
+                if status == "graded" and not timed_out:  # a machine's load may not repeat
+                    cache.put(data, results[nb], executed)
+        rows = [grade_row(sid, nb, ex, found, flags, results, status, limits, work)
+                for nb in graded for ex in graded[nb]]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return rows, time.perf_counter() - start
+
+
+def grade_row(sid: str, nb: str, ex: dict, found: dict, flags: dict, results: dict, status: str,
+              limits: Limits, work: Path) -> dict:
+    """One exercise's line of grades.csv."""
+    gid, points = ex["grade_id"], ex["points"]
+    row = dict(student=sid, notebook=nb, exercise=gid.removesuffix("_tests"), score=0.0,
+               max_score=points, status="failed", message="")
+    stopped = f"grading stopped at the time limit of {limits.student_seconds}s per student"
+    score = results.get(nb, {}).get("scores", {}).get(gid)
+    if f"{nb}.ipynb" not in found:
+        row.update(status="missing", message=f"no {nb}.ipynb in the submission")
+    elif gid in flags:
+        row.update(status="flagged", message=flags[gid])
+    elif nb not in results:
+        row.update(status="not graded", message=stopped if status == "time limit" else
+                   "the notebook could not be graded: " + _log_tail(work / "autograde.log"))
+    elif score is None and status == "time limit":
+        row.update(status="not graded", message=f"{stopped} before this check ran")
+    else:
+        row["score"] = float(score or 0.0)
+        if score is not None and score >= points:
+            row.update(status="passed")
+        else:
+            row["message"] = results[nb]["messages"].get(
+                gid, "the check cell did not run (an earlier error stopped the notebook)")
+    return row
+
+
+def _log_tail(log: Path) -> str:
+    if not log.exists():
+        return "nbgrader did not start"
+    lines = [ln for ln in log.read_text(errors="replace").splitlines() if "ERROR" in ln]
+    return " / ".join(lines[-3:]) or "see nbgrader's log"
+
+
+# --- the class ----------------------------------------------------------------------------
+
+def students(submissions: Path) -> list[Path]:
+    if not submissions.is_dir():
+        raise ParameterError(f"SUBMISSIONS={str(submissions)!r} is not a folder; give a folder "
+                             "that holds one folder per student")
+    found = sorted(p for p in submissions.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not found:
+        raise ParameterError(f"SUBMISSIONS={str(submissions)!r} holds no student folders; it "
+                             "must hold one folder per student, each with that student's notebooks")
+    ids = [student_id(p) for p in found]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ParameterError(f"student folders {', '.join(dupes)} clash once their names are made "
+                             "safe (letters, digits, '_', '.', '-'); rename them")
+    return found
+
+
+def summary_table(rows: list[dict], seconds: dict[str, float]):
+    import pandas as pd  # noqa: PLC0415
+
+    df = pd.DataFrame(rows, columns=COLUMNS)
+    by_nb = df.pivot_table(index="student", columns="notebook", values="score", aggfunc="sum",
+                           sort=False)
+    out = by_nb.copy()
+    out["total"] = df.groupby("student", sort=False)["score"].sum()
+    out["of"] = df.groupby("student", sort=False)["max_score"].sum()
+    out["flagged"] = df.assign(f=df.status == "flagged").groupby("student", sort=False)["f"].sum()
+    out["seconds"] = pd.Series(seconds).round(0)
+    return out
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("submissions", help="folder with one folder per student")
+    ap.add_argument("--dataset", default="synthetic", help="dataset the notebooks are graded on")
+    ap.add_argument("--quick", nargs="?", const="1", default="", help="quick reference run (1/0)")
+    for name in ("seed", "epochs", "models", "threshold", "threads", "options"):
+        ap.add_argument(f"--{name}", default=None, help=f"notebook parameter {name}; empty: default")
+    ap.add_argument("--cell-timeout", type=int, default=Limits.cell_seconds,
+                    help="seconds one cell of a submission may run (default %(default)s)")
+    ap.add_argument("--timeout", type=int, default=Limits.student_seconds,
+                    help="seconds one student's notebooks may run in all (default %(default)s)")
+    ap.add_argument("--memory", type=float, default=Limits.memory_gb,
+                    help="GiB of memory each process of a submission may use (default %(default)s)")
+    ap.add_argument("--out", default=None, help="output folder (default build/grades)")
+    ap.add_argument("--notebooks", default=None,
+                    help="the instructor's notebooks, solutions in place (default notebooks/)")
+    return ap.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    from . import runner  # noqa: PLC0415
+
+    args = parse_args(argv)
+    out = Path(args.out).resolve() if args.out else paths.build_dir() / "grades"
+    notebooks = Path(args.notebooks).resolve() if args.notebooks else paths.project_root() / "notebooks"
+    try:
+        quick = runner.parse_quick(args.quick)
+        params = {"dataset": args.dataset, **runner.notebook_params(args)}
+        runner.check_params([args.dataset], quick, {k: v for k, v in params.items() if k != "dataset"})
+        for name, value, least in (("--cell-timeout", args.cell_timeout, 1),
+                                   ("--timeout", args.timeout, 1), ("--memory", args.memory, 1)):
+            if value < least:
+                raise ParameterError(f"{name}={value} is not valid; expected {least} or more")
+        class_folders = students(Path(args.submissions))
+    except ParameterError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    limits = Limits(args.cell_timeout, args.timeout, args.memory)
+    if out.exists() and any(out.iterdir()) and not paths.kit_made(out):
+        print(f"error: --out {out} is a folder the kit did not make; choose a new or empty one",
+              file=sys.stderr)
+        return 2
+    out.mkdir(parents=True, exist_ok=True)
+    paths.mark_run_dir(out)
+    for stale in ("grades.csv", "feedback", "autograded"):  # no old grades pass for new ones
+        target = out / stale
+        shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
+    with Run(out) as run:
+        try:
+            released = course.release(notebooks)
+        except course.CourseError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        graded = {nb.stem: course.exercises(nb) for nb in sorted(released.glob("*.ipynb"))}
+        graded = {nb: ex for nb, ex in graded.items() if ex}
+        if not graded:
+            print("error: the notebooks hold no graded exercises (cells with nbgrader's "
+                  "'grade' metadata), so there is nothing to grade", file=sys.stderr)
+            return 1
+        try:
+            snapshots, key = reference_run(out, params, quick, list(graded), run, notebooks)
+        except RuntimeError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        print(f"grading {len(class_folders)} submission(s) from {args.submissions}: "
+              f"{sum(map(len, graded.values()))} exercises in {', '.join(graded)}")
+        rows, seconds = [], {}
+        cache = Cache(out / "cache", f"{key} {limits}")
+        for folder in class_folders:
+            sid = student_id(folder)
+            run.started(f"student {sid}", "(grading)")
+            print(f"  {sid:<24}", end="", flush=True)
+            got, took = grade_student(folder, released, graded, snapshots, limits, out, cache)
+            run.finished(f"student {sid}")
+            rows += got
+            seconds[sid] = took
+            total, of = sum(r["score"] for r in got), sum(r["max_score"] for r in got)
+            print(f"{total:g}/{of:g} points in {took:.0f}s", flush=True)
+    # Written once every submission has run, so that no student's code can touch them.
+    for sid in seconds:
+        feedback.write(out / "feedback" / f"{sid}.html", sid,
+                       [r for r in rows if r["student"] == sid], seconds[sid])
+    import pandas as pd  # noqa: PLC0415
+
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    tmp = out / ".grades.csv.tmp"
+    table.to_csv(tmp, index=False)
+    tmp.replace(out / "grades.csv")
+    pd.set_option("display.width", 200)
+    print(f"\nGrades ({'quick reference run' if quick else 'full reference run'} on "
+          f"{args.dataset!r}); per exercise in {paths.show(out / 'grades.csv')}, feedback in "
+          f"{paths.show(out / 'feedback')}/:\n")
+    print(summary_table(rows, seconds).to_string())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
