@@ -16,10 +16,11 @@ Then, for each student, in a fresh temporary folder: the submitted notebooks are
 there (the originals are never modified), every locked check cell is compared with the
 released one (an edited or deleted check cell is *flagged* and scores zero), and
 ``nbgrader autograde`` executes the notebooks headlessly, each on the reference run's
-inputs, with a time limit per cell, one per student and a memory limit per process. A
-check cell scores its points when it runs without an error, with the hidden tests that
-nbgrader puts back. A notebook that crashes, loops or runs out of time costs the points of
-its cells that did not pass, and the rest of the class is still graded.
+inputs and by an ``nbgrader autograde`` run of its own, with a time limit per cell, one
+per student and a memory limit per process. A check cell scores its points when it runs
+without an error, with the hidden tests that nbgrader puts back. A notebook that crashes,
+loops or runs out of time costs the points of its cells that did not pass, and the rest of
+the class is still graded.
 
 A notebook file identical to one graded before, against the same reference run, code and
 limits, is not run again: its grades come from ``--out``'s ``cache/``.
@@ -52,7 +53,8 @@ from .interruption import Run
 
 COLUMNS = ["student", "notebook", "exercise", "score", "max_score", "status", "message"]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-CHECKSUM_FILES = ("notebooks/[0-9][0-9]_*.ipynb", "helpers/**/*.py", "requirements.txt")
+UNREADABLE = "the file is not a readable notebook"
+CHECKSUM_FILES = ("helpers/**/*.py", "requirements.txt")
 
 
 @dataclass
@@ -62,16 +64,28 @@ class Limits:
     memory_gb: float = 6.0       # address space of each process a submission starts
 
 
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
 # --- the reference run --------------------------------------------------------------------
 
-def reference_key(params: dict, quick: bool) -> str:
-    """What a reference run depends on: its parameters and the kit's code and notebooks."""
+def reference_key(params: dict, quick: bool, notebooks: Path) -> str:
+    """What a reference run depends on: its parameters, the instructor's notebooks, the
+    kit's code and pins, and the data files (by name, size and time)."""
     root = paths.project_root()
     h = hashlib.sha256(json.dumps({"params": params, "quick": quick}, sort_keys=True).encode())
+    files = sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))
     for pattern in CHECKSUM_FILES:
-        for f in sorted(root.glob(pattern)):
-            h.update(str(f.relative_to(root)).encode())
-            h.update(f.read_bytes())
+        files += sorted(root.glob(pattern))
+    for f in files:
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    for f in sorted(p for p in paths.data_dir().rglob("*") if p.is_file()):
+        st = f.stat()
+        h.update(f"{f.relative_to(paths.data_dir())} {st.st_size} {st.st_mtime_ns}".encode())
     return h.hexdigest()
 
 
@@ -84,7 +98,7 @@ def reference_run(out: Path, params: dict, quick: bool, graded: list[str], run: 
 
     ref = out / "reference"
     snapshots = ref / "snapshots"
-    key = reference_key({**params, "notebooks": str(notebooks)}, quick)
+    key = reference_key(params, quick, notebooks)
     done = ref / "complete.json"
     if done.exists() and json.loads(done.read_text()).get("key") == key:
         print(f"reference run: reusing {paths.show(ref)}/ (same parameters, code and notebooks)")
@@ -109,7 +123,7 @@ def reference_run(out: Path, params: dict, quick: bool, graded: list[str], run: 
                                before=keep)
     if error:
         raise RuntimeError(f"the reference run failed, so nothing can be graded: {error}")
-    done.write_text(json.dumps({"key": key}))
+    _write_atomic(done, json.dumps({"key": key}))
     return snapshots, key
 
 
@@ -125,6 +139,10 @@ def find_notebooks(folder: Path, names: list[str]) -> dict[str, Path]:
     for path in sorted(folder.rglob("*.ipynb"), key=lambda p: (len(p.parts), str(p))):
         if ".ipynb_checkpoints" in path.parts or path.name not in names:
             continue
+        # a link could hand in someone else's file (the instructor's solutions): only
+        # plain files inside the student's own folder count
+        if path.is_symlink() or not path.is_file() or not paths.is_inside(path.resolve(), folder.resolve()):
+            continue
         found.setdefault(path.name, path)
     return found
 
@@ -136,7 +154,7 @@ def tampered(submitted: Path, released: Path, instructor: Path) -> dict[str, str
     try:
         mine = course.locked_cells(submitted)
     except (ValueError, KeyError, TypeError, AttributeError):
-        return {gid: "the file is not a readable notebook" for gid in course.locked_cells(released)}
+        return {gid: f"{UNREADABLE} ({path_error(submitted)})" for gid in course.locked_cells(released)}
     theirs = course.locked_cells(instructor)
     found = {}
     for gid, source in course.locked_cells(released).items():
@@ -145,6 +163,14 @@ def tampered(submitted: Path, released: Path, instructor: Path) -> dict[str, str
         elif mine[gid].strip() not in (source.strip(), theirs.get(gid, "").strip()):
             found[gid] = "this check cell was edited"
     return found
+
+
+def path_error(path: Path) -> str:
+    try:
+        json.loads(Path(path).read_text())
+        return "its cells are not in the notebook format"
+    except (OSError, ValueError) as err:
+        return f"{type(err).__name__}: {err}"[:200]
 
 
 def _limit(memory_gb: float):
@@ -176,28 +202,66 @@ def error_messages(nb_path: Path) -> dict[str, str]:
     return messages
 
 
-def autograde(box: Path, sid: str, snapshots: Path, limits: Limits, work: Path) -> str:
-    """Run ``nbgrader autograde`` on what ``box`` holds for one student, within the
-    limits: "graded", or "time limit" when the student's time ran out."""
+def autograde(box: Path, sid: str, notebook: str, snapshots: Path, limits: Limits, work: Path,
+              seconds: float) -> str:
+    """Run ``nbgrader autograde`` on one notebook of one student, within the limits and
+    ``seconds`` of the student's time left: "graded", or "time limit". Each notebook
+    runs on its own, so that one which crashes its kernel or nbgrader costs only its
+    own points. Whatever it started is stopped before this returns."""
     env = course.nbgrader_env({"ANOMALY_KIT_BUILD": str(work / "build"),
                                reference.ENV: str(snapshots)})
     cmd = course.nbgrader_command(
-        "autograde", course.ASSIGNMENT, f"--student={sid}", "--force",
+        "autograde", course.ASSIGNMENT, f"--student={sid}", f"--notebook={notebook}", "--force",
         f"--ExecutePreprocessor.timeout={limits.cell_seconds}",
         "--ExecutePreprocessor.interrupt_on_timeout=True")
-    with open(work / "autograde.log", "w") as fh:
+    with open(work / f"autograde-{notebook}.log", "w") as fh:
         proc = subprocess.Popen(cmd, cwd=box, env=env, stdout=fh, stderr=subprocess.STDOUT,
                                 preexec_fn=_limit(limits.memory_gb))
         try:
-            proc.wait(timeout=limits.student_seconds)
+            return "graded" if _wait(proc, seconds) else "time limit"
+        finally:
+            _stop_tree(proc)
+
+
+def _wait(proc: subprocess.Popen, seconds: float) -> bool:
+    """Wait up to ``seconds`` for ``proc``, noting the process groups of everything it
+    starts (nbgrader's kernels run in sessions of their own); True if it ended."""
+    import psutil  # noqa: PLC0415
+
+    proc.groups = {proc.pid}
+    deadline = time.monotonic() + max(seconds, 1)
+    while time.monotonic() < deadline:
+        try:
+            proc.wait(timeout=1)
+            return True
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            return "time limit"
-        except BaseException:
-            os.killpg(proc.pid, signal.SIGKILL)
-            raise
-    return "graded"
+            pass
+        try:
+            for child in psutil.Process(proc.pid).children(recursive=True):
+                proc.groups.add(os.getpgid(child.pid))
+        except (psutil.Error, ProcessLookupError):
+            pass
+    return False
+
+
+def _stop_tree(proc: subprocess.Popen) -> None:
+    """Kill ``proc`` and every process left in the groups it started, kernels and what
+    they started included, so that nothing of one student runs on into the next."""
+    import psutil  # noqa: PLC0415
+
+    groups = getattr(proc, "groups", {proc.pid})
+    for pgid in groups:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    proc.wait()
+    for p in psutil.process_iter():  # a kernel's workers whose group leader already ended
+        try:
+            if os.getpgid(p.pid) in groups and p.pid != os.getpid():
+                p.kill()
+        except (psutil.Error, ProcessLookupError):
+            pass
 
 
 def read_scores(box: Path, sid: str, notebooks) -> dict[str, dict]:
@@ -231,9 +295,11 @@ class Cache:
         if self.folder is None:
             return None
         entry = self.folder / f"{self._name(data)}.json"
-        if not entry.exists():
-            return None
-        return json.loads(entry.read_text()), self.folder / f"{self._name(data)}.ipynb"
+        executed = self.folder / f"{self._name(data)}.ipynb"
+        try:
+            return json.loads(entry.read_text()), executed if executed.exists() else None
+        except (OSError, ValueError):
+            return None  # not there, or unreadable: grade the notebook again
 
     def put(self, data: bytes, result: dict, executed: Path) -> None:
         if self.folder is None:
@@ -241,7 +307,7 @@ class Cache:
         self.folder.mkdir(parents=True, exist_ok=True)
         name = self._name(data)
         shutil.copyfile(executed, self.folder / f"{name}.ipynb")
-        (self.folder / f"{name}.json").write_text(json.dumps(result))
+        _write_atomic(self.folder / f"{name}.json", json.dumps(result))  # last: marks it whole
 
 
 def grade_student(folder: Path, released: Path, graded: dict[str, list[dict]], snapshots: Path,
@@ -255,7 +321,7 @@ def grade_student(folder: Path, released: Path, graded: dict[str, list[dict]], s
     keep = out / "autograded" / sid
     results: dict[str, dict] = {}  # notebook -> {"scores": ..., "messages": ...}
     flags: dict[str, str] = {}
-    status = "graded"
+    stopped: set[str] = set()  # notebooks the student's time limit cut short
     try:
         box = work / "course"
         course.write_config(box)
@@ -274,36 +340,40 @@ def grade_student(folder: Path, released: Path, graded: dict[str, list[dict]], s
                 continue
             results[nb], executed = hit
             (target / name).unlink()  # graded before: not run again
-            keep.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(executed, keep / name)
-        if todo:
-            status = autograde(box, sid, snapshots, limits, work)
-            scores = read_scores(box, sid, todo)
-            autograded = box / "autograded" / sid / course.ASSIGNMENT
-            for nb, data in todo.items():
-                executed = autograded / f"{nb}.ipynb"
-                if nb not in scores:
-                    continue
-                if not executed.exists():  # the kernel died: nbgrader kept no executed copy
-                    crash = "the notebook crashed: " + _log_tail(work / "autograde.log")
-                    results[nb] = {"scores": scores[nb],
-                                   "messages": {ex["grade_id"]: crash for ex in graded[nb]}}
-                    continue
-                results[nb] = {"scores": scores[nb], "messages": error_messages(executed)}
+            if executed is not None:
                 keep.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(executed, keep / f"{nb}.ipynb")
-                timed_out = any("time limit" in m for m in results[nb]["messages"].values())
-                if status == "graded" and not timed_out:  # a machine's load may not repeat
-                    cache.put(data, results[nb], executed)
-        rows = [grade_row(sid, nb, ex, found, flags, results, status, limits, work)
+                shutil.copyfile(executed, keep / name)
+        autograded = box / "autograded" / sid / course.ASSIGNMENT
+        for nb, data in todo.items():
+            left = limits.student_seconds - (time.perf_counter() - start)
+            status = autograde(box, sid, nb, snapshots, limits, work, left) if left > 0 \
+                else "time limit"
+            if status == "time limit":
+                stopped.add(nb)
+            scores = read_scores(box, sid, [nb])
+            executed = autograded / f"{nb}.ipynb"
+            if nb not in scores or (status != "graded" and not executed.exists()):
+                continue
+            if not executed.exists():  # nbgrader stopped (the kernel died): no executed copy
+                crash = "the notebook crashed: " + _log_tail(work / f"autograde-{nb}.log")
+                results[nb] = {"scores": scores[nb],
+                               "messages": {ex["grade_id"]: crash for ex in graded[nb]}}
+                continue
+            results[nb] = {"scores": scores[nb], "messages": error_messages(executed)}
+            keep.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(executed, keep / f"{nb}.ipynb")
+            timed_out = any("time limit" in m for m in results[nb]["messages"].values())
+            if status == "graded" and not timed_out:  # a machine's load may not repeat
+                cache.put(data, results[nb], executed)
+        rows = [grade_row(sid, nb, ex, found, flags, results, nb in stopped, limits, work)
                 for nb in graded for ex in graded[nb]]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return rows, time.perf_counter() - start
 
 
-def grade_row(sid: str, nb: str, ex: dict, found: dict, flags: dict, results: dict, status: str,
-              limits: Limits, work: Path) -> dict:
+def grade_row(sid: str, nb: str, ex: dict, found: dict, flags: dict, results: dict,
+              timed_out: bool, limits: Limits, work: Path) -> dict:
     """One exercise's line of grades.csv."""
     gid, points = ex["grade_id"], ex["points"]
     row = dict(student=sid, notebook=nb, exercise=gid.removesuffix("_tests"), score=0.0,
@@ -312,12 +382,13 @@ def grade_row(sid: str, nb: str, ex: dict, found: dict, flags: dict, results: di
     score = results.get(nb, {}).get("scores", {}).get(gid)
     if f"{nb}.ipynb" not in found:
         row.update(status="missing", message=f"no {nb}.ipynb in the submission")
-    elif gid in flags:
-        row.update(status="flagged", message=flags[gid])
+    elif gid in flags:  # an unreadable file is a failure, not tampering
+        row.update(status="failed" if flags[gid].startswith(UNREADABLE) else "flagged",
+                   message=flags[gid])
     elif nb not in results:
-        row.update(status="not graded", message=stopped if status == "time limit" else
-                   "the notebook could not be graded: " + _log_tail(work / "autograde.log"))
-    elif score is None and status == "time limit":
+        row.update(status="not graded", message=stopped if timed_out else
+                   "the notebook could not be graded: " + _log_tail(work / f"autograde-{nb}.log"))
+    elif score is None and timed_out:
         row.update(status="not graded", message=f"{stopped} before this check ran")
     else:
         row["score"] = float(score or 0.0)
@@ -330,10 +401,14 @@ def grade_row(sid: str, nb: str, ex: dict, found: dict, flags: dict, results: di
 
 
 def _log_tail(log: Path) -> str:
+    """What nbgrader's log says went wrong: its error lines and the exception's last line."""
     if not log.exists():
         return "nbgrader did not start"
-    lines = [ln for ln in log.read_text(errors="replace").splitlines() if "ERROR" in ln]
-    return " / ".join(lines[-3:]) or "see nbgrader's log"
+    lines = log.read_text(errors="replace").splitlines()
+    errors = [ln.strip() for ln in lines if "ERROR" in ln and "Traceback" not in ln
+              and "see the the above traceback" not in ln]
+    raised = [ln.strip() for ln in lines if re.match(r"\s*[\w.]+(Error|Exception|Exit)\b:?", ln)]
+    return " / ".join(dict.fromkeys(raised[-1:] + errors[-2:])) or "see nbgrader's log"
 
 
 # --- the class ----------------------------------------------------------------------------
@@ -440,7 +515,14 @@ def main(argv=None) -> int:
             sid = student_id(folder)
             run.started(f"student {sid}", "(grading)")
             print(f"  {sid:<24}", end="", flush=True)
-            got, took = grade_student(folder, released, graded, snapshots, limits, out, cache)
+            try:
+                got, took = grade_student(folder, released, graded, snapshots, limits, out, cache)
+            except Exception as err:  # noqa: BLE001  (one submission must not stop the class)
+                took = 0.0
+                got = [dict(student=sid, notebook=nb, exercise=ex["grade_id"].removesuffix("_tests"),
+                            score=0.0, max_score=ex["points"], status="not graded",
+                            message=f"grading this submission failed: {type(err).__name__}: {err}")
+                       for nb in graded for ex in graded[nb]]
             run.finished(f"student {sid}")
             rows += got
             seconds[sid] = took
@@ -453,6 +535,8 @@ def main(argv=None) -> int:
     import pandas as pd  # noqa: PLC0415
 
     table = pd.DataFrame(rows, columns=COLUMNS)
+    # a message a student's code chose must not open as a formula in a spreadsheet
+    table["message"] = table["message"].map(lambda m: f"'{m}" if m[:1] in ("=", "+", "-", "@") else m)
     tmp = out / ".grades.csv.tmp"
     table.to_csv(tmp, index=False)
     tmp.replace(out / "grades.csv")

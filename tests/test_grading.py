@@ -224,15 +224,14 @@ WRONG_EX7 = '''def anomaly_class_scores(y_true, y_pred):
 def grade(subs: Path, build: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, ANOMALY_KIT_BUILD=str(build))
     return subprocess.run([sys.executable, "-m", "helpers.grading", str(subs), "--quick", "1",
-                           "--dataset", "nab", "--cell-timeout", "300"],
+                           "--models", "kit_dense", "--cell-timeout", "300"],
                           cwd=ROOT, env=env, capture_output=True, text=True)
 
 
 def test_grade_a_class_in_quick_mode(tmp_path):
-    """Four submissions of the real notebooks, graded as `make grade QUICK=1 DATASET=nab`
-    does (a time series: the committed notebooks' outputs already show the exercises on
-    synthetic): the solutions, the untouched students' copy, one exercise wrong, one check
-    cell edited. Grading again reuses every notebook's grades."""
+    """Four submissions of the real notebooks, graded as `make grade QUICK=1
+    MODELS=kit_dense` does: the solutions, the untouched students' copy, one exercise
+    wrong, one check cell edited. Grading again reuses every notebook's grades."""
     build = tmp_path / "build"
     student = run_make_student(build)
     subs = tmp_path / "submissions"
