@@ -507,6 +507,10 @@ def main(argv=None) -> int:
         except RuntimeError as err:
             print(f"error: {err}", file=sys.stderr)
             return 1
+        loose = sorted(p.name for p in Path(args.submissions).iterdir()
+                       if not p.is_dir() and not p.name.startswith("."))
+        if loose:  # e.g. a zip nobody unpacked: say so rather than leave a student out silently
+            print(f"note: not a student folder, so not graded: {', '.join(loose)}")
         print(f"grading {len(class_folders)} submission(s) from {args.submissions}: "
               f"{sum(map(len, graded.values()))} exercises in {', '.join(graded)}")
         rows, seconds = [], {}
