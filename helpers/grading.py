@@ -16,8 +16,9 @@ Then, for each student, in a fresh temporary folder: the submitted notebooks are
 there (the originals are never modified), every locked check cell is compared with the
 released one (an edited or deleted check cell is *flagged* and scores zero), and
 ``nbgrader autograde`` executes the notebooks headlessly, each on the reference run's
-inputs and by an ``nbgrader autograde`` run of its own, with a time limit per cell, one
-per student and a memory limit per process. A check cell scores its points when it runs
+inputs, with a time limit per cell, one per student and a memory limit per process;
+``nbgrader autograde`` runs them all at once, and a notebook it could not finish (its
+kernel died, say) then runs alone, so that it costs only its own points. A check cell scores its points when it runs
 without an error, with the hidden tests that nbgrader puts back. A notebook that crashes,
 loops or runs out of time costs the points of its cells that did not pass, and the rest of
 the class is still graded.
@@ -204,17 +205,17 @@ def error_messages(nb_path: Path) -> dict[str, str]:
 
 def autograde(box: Path, sid: str, notebook: str, snapshots: Path, limits: Limits, work: Path,
               seconds: float) -> str:
-    """Run ``nbgrader autograde`` on one notebook of one student, within the limits and
-    ``seconds`` of the student's time left: "graded", or "time limit". Each notebook
-    runs on its own, so that one which crashes its kernel or nbgrader costs only its
-    own points. Whatever it started is stopped before this returns."""
+    """Run ``nbgrader autograde`` on one student's notebooks matching ``notebook`` ("*":
+    all), within the limits and ``seconds`` of the student's time left: "graded", or
+    "time limit". Whatever it started is stopped before this returns."""
     env = course.nbgrader_env({"ANOMALY_KIT_BUILD": str(work / "build"),
                                reference.ENV: str(snapshots)})
     cmd = course.nbgrader_command(
         "autograde", course.ASSIGNMENT, f"--student={sid}", f"--notebook={notebook}", "--force",
         f"--ExecutePreprocessor.timeout={limits.cell_seconds}",
         "--ExecutePreprocessor.interrupt_on_timeout=True")
-    with open(work / f"autograde-{notebook}.log", "w") as fh:
+    log = work / f"autograde-{'all' if notebook == '*' else notebook}.log"
+    with open(log, "w") as fh:
         proc = subprocess.Popen(cmd, cwd=box, env=env, stdout=fh, stderr=subprocess.STDOUT,
                                 preexec_fn=_limit(limits.memory_gb))
         try:
@@ -344,27 +345,37 @@ def grade_student(folder: Path, released: Path, graded: dict[str, list[dict]], s
                 keep.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(executed, keep / name)
         autograded = box / "autograded" / sid / course.ASSIGNMENT
-        for nb, data in todo.items():
+        pending, alone = dict(todo), False
+        while pending:  # all at once; a notebook left without a result then runs alone
             left = limits.student_seconds - (time.perf_counter() - start)
-            status = autograde(box, sid, nb, snapshots, limits, work, left) if left > 0 \
+            batch = [next(iter(pending))] if alone else list(pending)
+            name = batch[0] if alone else "*"
+            status = autograde(box, sid, name, snapshots, limits, work, left) if left > 0 \
                 else "time limit"
+            scores = read_scores(box, sid, batch)
+            for nb in batch:
+                executed = autograded / f"{nb}.ipynb"
+                unscored = nb not in scores or None in scores[nb].values()
+                if status == "time limit" and unscored:  # cut short: its copy is not a result
+                    stopped.add(nb)
+                elif nb in scores and executed.exists():
+                    results[nb] = {"scores": scores[nb], "messages": error_messages(executed)}
+                    keep.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(executed, keep / f"{nb}.ipynb")
+                    timed_out = any("time limit" in m for m in results[nb]["messages"].values())
+                    if status == "graded" and not timed_out:  # a machine's load may not repeat
+                        cache.put(pending[nb], results[nb], executed)
+                elif alone:  # nbgrader stopped on it (its kernel died): no executed copy
+                    crash = "the notebook crashed: " + _log_tail(work / f"autograde-{nb}.log")
+                    results[nb] = {"scores": scores.get(nb, {}),
+                                   "messages": {ex["grade_id"]: crash for ex in graded[nb]}}
+                else:
+                    continue  # stays pending, to run alone
+                del pending[nb]
             if status == "time limit":
-                stopped.add(nb)
-            scores = read_scores(box, sid, [nb])
-            executed = autograded / f"{nb}.ipynb"
-            if nb not in scores or (status != "graded" and not executed.exists()):
-                continue
-            if not executed.exists():  # nbgrader stopped (the kernel died): no executed copy
-                crash = "the notebook crashed: " + _log_tail(work / f"autograde-{nb}.log")
-                results[nb] = {"scores": scores[nb],
-                               "messages": {ex["grade_id"]: crash for ex in graded[nb]}}
-                continue
-            results[nb] = {"scores": scores[nb], "messages": error_messages(executed)}
-            keep.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(executed, keep / f"{nb}.ipynb")
-            timed_out = any("time limit" in m for m in results[nb]["messages"].values())
-            if status == "graded" and not timed_out:  # a machine's load may not repeat
-                cache.put(data, results[nb], executed)
+                stopped.update(pending)
+                break
+            alone = True
         rows = [grade_row(sid, nb, ex, found, flags, results, nb in stopped, limits, work)
                 for nb in graded for ex in graded[nb]]
     finally:

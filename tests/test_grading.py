@@ -92,6 +92,7 @@ def test_release_hides_solutions_and_hidden_tests(toy):
         {"grade_id": "ex_a_tests", "points": 2.0}, {"grade_id": "ex_b_tests", "points": 3.0}]
 
 
+@pytest.mark.second_stream
 def test_toy_solution_full_marks_and_blank_copy_zero(toy, tmp_path):
     src, released = toy
     (tmp_path / "good").mkdir()
@@ -107,6 +108,7 @@ def test_toy_solution_full_marks_and_blank_copy_zero(toy, tmp_path):
     assert blank.message.str.contains("NotImplementedError: not done yet").all()
 
 
+@pytest.mark.second_stream
 def test_toy_wrong_loop_crash_and_memory_cost_only_their_exercise(toy, tmp_path):
     src, released = toy
     cases = {
@@ -131,6 +133,7 @@ def test_toy_wrong_loop_crash_and_memory_cost_only_their_exercise(toy, tmp_path)
     assert "crashed" in got["exits"].loc["ex_a", "message"]
 
 
+@pytest.mark.second_stream
 def test_toy_student_time_limit_and_missing_notebook(toy, tmp_path):
     src, released = toy
     (tmp_path / "slow").mkdir()
@@ -145,6 +148,7 @@ def test_toy_student_time_limit_and_missing_notebook(toy, tmp_path):
     assert set(missing.status) == {"missing"} and missing.score.sum() == 0
 
 
+@pytest.mark.second_stream
 def test_toy_tampering_is_flagged(toy, tmp_path):
     src, released = toy
     (tmp_path / "edit").mkdir()
@@ -287,3 +291,33 @@ def test_bad_grading_arguments_fail_early(tmp_path, capsys):
     assert "--cell-timeout=0" in capsys.readouterr().err
     assert grading.main([str(tmp_path / "missing")]) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+@pytest.mark.second_stream
+def test_a_notebook_that_crashes_costs_only_its_own_points(tmp_path, monkeypatch):
+    """A kernel that dies in one notebook, a file that is not a notebook, or a linked file
+    leaves the student's other notebooks graded as usual."""
+    monkeypatch.setenv("ANOMALY_KIT_BUILD", str(tmp_path / "build"))
+    src = tmp_path / "notebooks"
+    toy_notebook(src / "03_toy.ipynb", TOY[:1])
+    toy_notebook(src / "04_toy.ipynb", TOY[1:])
+    released = course.release(src)
+    graded = {nb: course.exercises(released / f"{nb}.ipynb") for nb in ("03_toy", "04_toy")}
+    (tmp_path / "sub").mkdir()
+    for nb in ("03_toy", "04_toy"):
+        shutil.copy(src / f"{nb}.ipynb", tmp_path / "sub")
+    set_solution(tmp_path / "sub" / "03_toy.ipynb", "ex_a", "import os\nos._exit(1)")
+    rows, _ = grading.grade_student(tmp_path / "sub", released, graded, tmp_path, grading.Limits(),
+                                    tmp_path / "out")
+    got = pd.DataFrame(rows).set_index("exercise")
+    assert got.loc["ex_a", "score"] == 0 and got.loc["ex_a", "status"] == "failed"
+    assert got.loc["ex_b", "score"] == 3 and got.loc["ex_b", "status"] == "passed"
+    (tmp_path / "sub" / "03_toy.ipynb").write_text("{ not json")
+    rows, _ = grading.grade_student(tmp_path / "sub", released, graded, tmp_path, grading.Limits(),
+                                    tmp_path / "out")
+    got = pd.DataFrame(rows).set_index("exercise")
+    assert got.loc["ex_a", "status"] == "failed" and "not a readable notebook" in got.loc["ex_a", "message"]
+    assert got.loc["ex_b", "score"] == 3
+    (tmp_path / "sub" / "04_toy.ipynb").unlink()
+    (tmp_path / "sub" / "04_toy.ipynb").symlink_to(src / "04_toy.ipynb")
+    assert grading.find_notebooks(tmp_path / "sub", ["04_toy.ipynb"]) == {}  # not the student's own

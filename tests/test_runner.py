@@ -251,6 +251,7 @@ def test_the_kernels_shutdown_line_is_dropped_and_nothing_else():
     assert quiet.filter(record("Task exception was never retrieved"))
 
 
+@pytest.mark.second_stream
 def test_quick_run_of_every_notebook(tmp_path, capsys, monkeypatch):
     """The full set, headless, in quick mode (2 epochs): a smoke test, not a result, for
     images (mnist) and time series (nab, on a small series in its layout that the test
