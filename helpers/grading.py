@@ -48,9 +48,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import course, feedback, paths, reference
+from . import course, feedback, paths, reference, summary
 from .checks import ParameterError
 from .interruption import Run
+from .runstate import atomic_write
 
 COLUMNS = ["student", "notebook", "exercise", "score", "max_score", "status", "message"]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -63,12 +64,6 @@ class Limits:
     cell_seconds: int = 600      # one cell of a submitted notebook
     student_seconds: int = 3600  # everything of one student
     memory_gb: float = 6.0       # address space of each process a submission starts
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
 
 
 # --- the reference run --------------------------------------------------------------------
@@ -124,7 +119,7 @@ def reference_run(out: Path, params: dict, quick: bool, graded: list[str], run: 
                                before=keep)
     if error:
         raise RuntimeError(f"the reference run failed, so nothing can be graded: {error}")
-    _write_atomic(done, json.dumps({"key": key}))
+    atomic_write(done, lambda t: t.write_text(json.dumps({"key": key})))
     return snapshots, key
 
 
@@ -308,7 +303,8 @@ class Cache:
         self.folder.mkdir(parents=True, exist_ok=True)
         name = self._name(data)
         shutil.copyfile(executed, self.folder / f"{name}.ipynb")
-        _write_atomic(self.folder / f"{name}.json", json.dumps(result))  # last: marks it whole
+        atomic_write(self.folder / f"{name}.json",  # last: marks the entry whole
+                     lambda t: t.write_text(json.dumps(result)))
 
 
 def grade_student(folder: Path, released: Path, graded: dict[str, list[dict]], snapshots: Path,
@@ -552,9 +548,7 @@ def main(argv=None) -> int:
     table = pd.DataFrame(rows, columns=COLUMNS)
     # a message a student's code chose must not open as a formula in a spreadsheet
     table["message"] = table["message"].map(lambda m: f"'{m}" if m[:1] in ("=", "+", "-", "@") else m)
-    tmp = out / ".grades.csv.tmp"
-    table.to_csv(tmp, index=False)
-    tmp.replace(out / "grades.csv")
+    summary.write(table, out / "grades.csv")
     pd.set_option("display.width", 200)
     print(f"\nGrades ({'quick reference run' if quick else 'full reference run'} on "
           f"{args.dataset!r}); per exercise in {paths.show(out / 'grades.csv')}, feedback in "

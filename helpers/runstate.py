@@ -42,7 +42,8 @@ class RunMismatchError(RuntimeError):
     """A notebook's parameters differ from those the run folder was started with."""
 
 
-def _atomic(target: Path, write) -> Path:
+def atomic_write(target: Path, write) -> Path:
+    """Write ``target`` through a temporary file beside it, so that it is whole or absent."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
     write(tmp)
@@ -104,7 +105,7 @@ class RunState:
     # -- reading and writing -------------------------------------------------
     def save_json(self, artifact: str, obj, key: str | None = None) -> Path:
         text = json.dumps(obj, indent=2, default=float)
-        return _atomic(self.path(artifact, ".json", key), lambda t: t.write_text(text))
+        return atomic_write(self.path(artifact, ".json", key), lambda t: t.write_text(text))
 
     def load_json(self, artifact: str, key: str | None = None):
         return json.loads(self._need(self.path(artifact, ".json", key), artifact).read_text())
@@ -113,7 +114,7 @@ class RunState:
         def write(tmp):
             with open(tmp, "wb") as fh:
                 np.savez_compressed(fh, **arrays)
-        return _atomic(self.path(artifact, ".npz", key), write)
+        return atomic_write(self.path(artifact, ".npz", key), write)
 
     def load_arrays(self, artifact: str, key: str | None = None) -> dict[str, np.ndarray]:
         with np.load(self._need(self.path(artifact, ".npz", key), artifact)) as data:
@@ -122,7 +123,7 @@ class RunState:
     def save_object(self, artifact: str, obj, key: str | None = None) -> Path:
         import joblib  # noqa: PLC0415
 
-        return _atomic(self.path(artifact, ".joblib", key), lambda t: joblib.dump(obj, t))
+        return atomic_write(self.path(artifact, ".joblib", key), lambda t: joblib.dump(obj, t))
 
     def load_object(self, artifact: str, key: str | None = None):
         import joblib  # noqa: PLC0415
