@@ -3,7 +3,8 @@
 #   make test      set up, then run the tests
 # Options: DATASETS=synthetic (comma-separated), QUICK=1 (2 epochs, a smoke test), JOBS=2,
 # and the notebook parameters SEED=, EPOCHS=, MODELS=, THRESHOLD=, THREADS=, OPTIONS=
-# (e.g. OPTIONS='{"test_digit": 4}'); empty means the notebooks' defaults.
+# (e.g. OPTIONS='{"test_digit": 4}', or per dataset OPTIONS='{"nab": {"file": ...}}');
+# empty means the notebooks' defaults. Other settings than the defaults run in build/runs/<dataset>-<fingerprint>/.
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
 VENV   := .venv

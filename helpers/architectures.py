@@ -105,9 +105,9 @@ REGISTRY: dict[str, Architecture] = {
     "ts_kit": Architecture(
         "ts_kit",
         "The kit's windowed autoencoder: window-64-8-64-window with tanh and a sigmoid output. "
-        "The series are scaled to [0, 1] on their normal training points, so the sigmoid "
-        "cannot reproduce a level never seen in training: the score keeps the level, not just "
-        "the shape of the window.",
+        "With the default min-max scaling, the series lie in [0, 1] on their normal training "
+        "points, so the sigmoid cannot reproduce a level never seen in training: the score "
+        "keeps the level, not just the shape of the window.",
         encoder_units=(64, 8), decoder_units=(64,), activation="tanh",
         output_activation="sigmoid", family="series"),
     # Seed 002's pointwise model: one value in, one value out.

@@ -478,7 +478,8 @@ def main(argv=None) -> int:
     try:
         quick = runner.parse_quick(args.quick)
         params = {"dataset": args.dataset, **runner.notebook_params(args)}
-        runner.check_params([args.dataset], quick, {k: v for k, v in params.items() if k != "dataset"})
+        runner.check_params([args.dataset], quick,
+                            {args.dataset: {k: v for k, v in params.items() if k != "dataset"}})
         for name, value, least in (("--cell-timeout", args.cell_timeout, 1),
                                    ("--timeout", args.timeout, 1), ("--memory", args.memory, 1)):
             if value < least:

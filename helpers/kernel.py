@@ -14,8 +14,10 @@ The kernel spec is written in a temporary folder of its own, removed afterwards
 The module is also an IPython extension, which ``helpers.runner`` loads into the kernels
 it starts: it drops the one line ipykernel's asyncio loop prints when a kernel shuts down
 while a message of its own is pending ("Task was destroyed but it is pending!" for a
-``Kernel.*`` coroutine). Everything else the kernel logs, such a line for any other task
-included, still shows.
+``Kernel.*`` coroutine), and the "Event loop is closed" traceback ipykernel prints when
+C code writes to stdout or stderr after the kernel's IO loop has closed (the output itself
+still reaches the terminal). Everything else the kernel logs, such a line for any other
+task included, still shows.
 """
 from __future__ import annotations
 
@@ -62,10 +64,29 @@ class _QuietShutdown(logging.Filter):
                     and "coro=<Kernel." in msg and "ipykernel" in msg)
 
 
+def _flush_unless_closed(schedule_flush):
+    """ipykernel's ``OutStream._schedule_flush``, made quiet when the kernel's IO loop is
+    already closed: output that C code writes while the kernel shuts down then still
+    reaches the terminal, without the "Event loop is closed" traceback ipykernel would
+    print for it (there is no notebook left to send it to)."""
+    def schedule(self):
+        try:
+            schedule_flush(self)
+        except RuntimeError as err:
+            if str(err) != "Event loop is closed":
+                raise
+    schedule.quiet = True
+    return schedule
+
+
 def load_ipython_extension(ipython) -> None:  # noqa: ARG001  (IPython's extension hook)
     logger = logging.getLogger("asyncio")
     if not any(isinstance(f, _QuietShutdown) for f in logger.filters):
         logger.addFilter(_QuietShutdown())
+    from ipykernel.iostream import OutStream  # noqa: PLC0415
+
+    if not getattr(OutStream._schedule_flush, "quiet", False):
+        OutStream._schedule_flush = _flush_unless_closed(OutStream._schedule_flush)
 
 
 if __name__ == "__main__":

@@ -122,17 +122,32 @@ def seed002_figures(model, split_unscaled: Split, facts: dict) -> dict:
     thr = float(np.quantile(errors, 0.99))
     out = metrics.evaluate(split_unscaled.y_test, errors, thr)
     out.update(label="Seed 002 recipe: ReLU output unit on raw values, top 1% of scores flagged",
-               why=f"The ReLU output was dead in {facts.get('dead', '?')} of "
-                   f"{facts.get('inits', '?')} initialisations; a dead model's score is the "
-                   "squared value itself, so it flags the largest values, not failures.")
+               why=seed002_why(facts))
     return out
+
+
+def seed002_why(facts: dict) -> str:
+    """Why seed 002's figure misleads, from what notebook 05 recorded: whether the
+    model it saved (``shown_dead``) has a dead output unit."""
+    dead, inits = facts.get("dead", "?"), facts.get("inits", "?")
+    shown = facts.get("shown_dead")
+    if shown is None:
+        return ("A dead ReLU output unit gives 0 for every value; its score is then the squared "
+                "value itself, so it flags the values farthest from 0.")
+    count = f"The ReLU output was dead in {dead} of {inits} initialisations"
+    if shown:
+        return (f"{count}, the model scored here among them: its output is 0 for every value, so "
+                "its score is the squared value itself and it flags the values farthest from 0.")
+    return (f"{count}; the model scored here is alive, but it sees one value at a time, and the "
+            "top 1% rule flags a fixed share of the points whatever the data holds.")
 
 
 RECIPE_FIGURES = {"synthetic": seed001_figures, "nab": seed002_figures}
 
 
 def self_scored_f1(y_pred) -> float:
-    """Seed 002 scored its predictions against themselves: always 1.0."""
+    """Seed 002 scored its predictions against themselves: 1.0 whenever anything is
+    flagged, 0.0 (``zero_division=0``) when nothing is."""
     return float(f1_score(y_pred, y_pred, zero_division=0))
 
 
@@ -182,7 +197,9 @@ def table(y_test, test_scores, threshold: float, seed_recipe: dict | None = None
         (f"Accuracy on data that is {normal_share:.0%} normal", "accuracy", honest["accuracy"],
          honest["f1"], f"Calling everything normal already scores {normal_share:.3f}."),
         ("Predictions scored against themselves (seed 002)", "F1", self_scored_f1(y_pred),
-         honest["f1"], "Comparing a thing with itself always agrees; no label is used."),
+         honest["f1"], "Comparing a thing with itself always agrees: F1 is 1.0 whenever anything "
+         "is flagged" + ("" if y_pred.any() else " (0 here only because nothing is: "
+                         "zero_division=0)") + "; no label is used."),
         ("precision_score(preds, y_test, average='micro') (seed 000)", "'precision'",
          swapped_micro_precision(y_test, y_pred), honest["precision"],
          "Swapped arguments plus micro-averaging over both classes is just accuracy."),

@@ -168,7 +168,7 @@ def metric_bars(df: pd.DataFrame, metrics=("f1", "pr_auc", "roc_auc"), by: str =
 
 
 def digit_grid(X, labels, per_class: int = 8, anomalous=(), side: int = 28):
-    """A few images of every class, anomalous classes marked in red."""
+    """A few images of every class, anomalous classes (``anomalous``) marked in red."""
     classes = sorted(set(np.asarray(labels).tolist()))
     fig, axes = plt.subplots(len(classes), per_class, figsize=(per_class * 0.9, len(classes) * 0.95))
     for row, cls in zip(np.atleast_2d(axes), classes):
@@ -180,7 +180,8 @@ def digit_grid(X, labels, per_class: int = 8, anomalous=(), side: int = 28):
             ax.set_yticks([])
         row[0].set_ylabel(str(cls), rotation=0, labelpad=12,
                           color=ANOMALY if cls in anomalous else "black")
-    fig.suptitle("Examples per digit (red: anomalous digits)", y=1.0)
+    marked = [c for c in classes if c in anomalous]
+    fig.suptitle("Examples per digit" + (" (red: anomalous digits)" if marked else ""), y=1.0)
     fig.tight_layout()
     return fig
 
@@ -256,10 +257,13 @@ def series_detections(split, part: str, scores, threshold: float, title: str = "
 
 def overview(raw, family: str, anomalous=()):
     """The first look at a dataset: per-class feature densities for tables, example
-    images per class for images, a few series for time series."""
+    images per class for images (the classes labelled anomalous in ``raw.y`` in red,
+    unless ``anomalous`` names them), a few series for time series."""
     if family == "series":
         return series_overview(raw)
     if family == "image":
+        if not len(anomalous):
+            anomalous = sorted(set(np.asarray(raw.labels)[np.asarray(raw.y) == 1].tolist()))
         return digit_grid(raw.X, raw.labels, anomalous=anomalous)
     return feature_distributions(raw.frame(), raw.feature_names[:4])
 

@@ -54,3 +54,21 @@ def scaling_table(split: Split, scaled: Split, names, n: int = 5):
         "test mean": scaled.X_test[:, cols].mean(axis=0),
         "test std": scaled.X_test[:, cols].std(axis=0),
     }, index=[names[i] for i in cols]).round(3)
+
+
+def scaling_summary(method: str, scaled: Split) -> str:
+    """What the scaling did to this run's rows, in a sentence or two: for a scaler, the
+    training rows' overall mean and spread after it and the test rows'; without one, the
+    training range and the share of test values outside it."""
+    train, test = np.asarray(scaled.X_train, float), np.asarray(scaled.X_test, float)
+    if method == "standard":
+        means, stds = test.mean(axis=0), test.std(axis=0)
+        return ("After the scaler every training feature has mean 0 and standard deviation 1, by "
+                "construction. On the test rows, which the scaler never saw, the features' means "
+                f"range from {means.min():.3f} to {means.max():.3f} and their standard deviations "
+                f"from {stds.min():.3f} to {stds.max():.3f}: close, not exact.")
+    lo, hi = train.min(), train.max()
+    outside = float(((test < lo) | (test > hi)).mean())
+    fitted = "after the scaler" if method == "minmax" else "as the split left them"
+    return (f"Training values {fitted} span {lo:.3f} to {hi:.3f}; {outside:.1%} of the test "
+            "values lie outside that range, levels the model never saw in training.")

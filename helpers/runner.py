@@ -5,7 +5,9 @@
                              [--threads N] [--options '{"key": value}'] [--jobs N]
 
 For each dataset the eight notebooks run in order with papermill; the executed
-copies go to ``<out>/runs/<dataset>/``. ``--seed``, ``--epochs``, ``--models``,
+copies go to ``<out>/runs/<dataset>/``, or, when the settings differ from the
+notebooks' defaults, to ``<out>/runs/<dataset>-<fingerprint>/`` (``run_name``), so
+that a run with other options never overwrites the default run's results. ``--seed``, ``--epochs``, ``--models``,
 ``--threshold``, ``--threads`` and ``--options`` (a dict, as JSON or a Python literal)
 become those papermill parameters of every notebook; an empty value leaves the
 notebooks' default. They are checked for every dataset before any notebook runs: a bad
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import hashlib
 import json
 import os
 import shutil
@@ -124,30 +127,77 @@ def notebook_params(args: argparse.Namespace) -> dict:
             if text is not None and text.strip() != ""}
 
 
-def check_params(chosen: list[str], quick: bool, extra: dict) -> None:
-    """Every dataset's notebooks would accept these parameters (``configure`` raises a
+def per_dataset(chosen: list[str], extra: dict) -> dict[str, dict]:
+    """Each dataset's notebook parameters. ``options`` whose keys are all dataset names,
+    e.g. ``{"nab": {"file": ...}, "mnist": {"test_digit": 3}}``, give each named dataset
+    its own options (the others keep their defaults); any other ``options`` go to every
+    dataset."""
+    opts = extra.get("options")
+    if not (isinstance(opts, dict) and set(opts) & set(datasets.names())):
+        return {ds: dict(extra) for ds in chosen}
+    unknown = sorted(set(opts) - set(datasets.names()))
+    if unknown:
+        raise ParameterError(f"OPTIONS names datasets and also {unknown}: give options per dataset "
+                             f"(keys among {', '.join(datasets.names())}) or for every dataset, "
+                             "not both")
+    absent = sorted(set(opts) - set(chosen))
+    if absent:
+        raise ParameterError(f"OPTIONS gives options for {', '.join(absent)}, which this run does "
+                             f"not include (it runs {', '.join(chosen)}); add it to DATASETS=, or "
+                             "drop its options")
+    for ds, value in opts.items():
+        if not isinstance(value, dict):
+            raise ParameterError(f"OPTIONS for {ds!r} is {value!r}, not a dict; write "
+                                 f"""OPTIONS='{{"{ds}": {{"option": value}}}}'""")
+    common = {k: v for k, v in extra.items() if k != "options"}
+    return {ds: {**common, **({"options": opts[ds]} if ds in opts else {})} for ds in chosen}
+
+
+def check_params(chosen: list[str], quick: bool, extras: dict[str, dict]) -> None:
+    """Every dataset's notebooks would accept their parameters (``configure`` raises a
     ParameterError naming a bad value and the valid ones)."""
     from .params import configure  # noqa: PLC0415
 
     for ds in chosen:
         try:
-            configure(dataset=ds, quick=quick, **extra)
+            configure(dataset=ds, quick=quick, **extras[ds])
         except ParameterError as err:
             raise ParameterError(f"{ds}: {err}") from None
+
+
+def run_name(dataset: str, quick: bool, extra: dict) -> str:
+    """The name of a dataset's run folder: the dataset's own for the notebooks' default
+    settings, else the dataset's with a fingerprint of the settings that differ (e.g.
+    ``nab-3f2a1c9e``), so that runs with other options keep their own results. A value
+    given that equals the default (``--seed 42``) does not count as different."""
+    from .params import configure  # noqa: PLC0415
+
+    def settings(**params) -> dict:
+        d = configure(dataset=dataset, quick=quick, **params).describe()
+        d["options"] = datasets.check_options(dataset, d["options"])
+        return json.loads(json.dumps(d, default=str))  # tuples and lists alike
+
+    given, default = settings(**extra), settings()
+    changed = {k: given[k] for k in PARAMS if given[k] != default[k]}
+    if not changed:
+        return dataset
+    text = json.dumps(changed, sort_keys=True, default=str)
+    return f"{dataset}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
 
 
 # --- running -----------------------------------------------------------------------------
 
 def run_dataset(dataset: str, nbs: list[Path], out: Path, quick: bool, extra: dict,
                 timings: list[dict], whole_lines: bool = False, run: Run | None = None,
-                before=None) -> str | None:
+                before=None, name: str | None = None) -> str | None:
     """Execute the notebooks for one dataset; return an error message or None.
     ``whole_lines`` prints each notebook's line only when it ends (for parallel runs,
     whose lines would otherwise interleave). ``before(notebook, run_dir)``, if given, is
-    called before each notebook runs (grading keeps a copy of the run folder there)."""
+    called before each notebook runs (grading keeps a copy of the run folder there).
+    ``name`` is the run folder's name under ``<out>/runs/`` (default: the dataset's)."""
     import papermill as pm  # noqa: PLC0415
 
-    run_dir = out / "runs" / dataset
+    run_dir = out / "runs" / (name or dataset)
     if run_dir.exists():
         shutil.rmtree(run_dir)  # never mix a new run with an old one's results
     run_dir.mkdir(parents=True)
@@ -243,11 +293,14 @@ def run_all(args, root: Path, out: Path, run: Run) -> int:
         chosen = check_choices("DATASETS", args.datasets, datasets.names()) if explicit \
             else datasets.names()
         extra = notebook_params(args)
-        check_params(chosen, quick, extra)
+        extras = per_dataset(chosen, extra)
+        check_params(chosen, quick, extras)
+        names = {ds: run_name(ds, quick, extras[ds]) for ds in chosen}
     except ParameterError as err:
-        per_dataset = {"models", "options"} & set(extra)  # values that suit only some datasets
+        suits_some = {"models", "options"} & set(extra)  # values that suit only some datasets
         hint = ("\n  (every dataset runs by default: name those these values suit with "
-                "DATASETS=..., or --datasets)") if per_dataset and not explicit else ""
+                "DATASETS=..., or --datasets; or give each dataset its own options: "
+                """OPTIONS='{"nab": {"file": ...}}')""") if suits_some and not explicit else ""
         print(f"error: {err}{hint}", file=sys.stderr)
         return 2
     nbs = notebooks(root / args.notebooks)
@@ -255,22 +308,24 @@ def run_all(args, root: Path, out: Path, run: Run) -> int:
     for stale in REPORT_TABLES:
         (report / stale).unlink(missing_ok=True)  # a failed run must not leave an old table
 
+    folders = ", ".join(f"{ds} in {names[ds]}/" for ds in chosen if names[ds] != ds)
     print(f"Running {len(nbs)} notebooks for {', '.join(chosen)}"
           f"{' (' + QUICK_NOTE + ')' if quick else ''}; executed notebooks go to "
-          f"{paths.show(out / 'runs')}/<dataset>/")
+          f"{paths.show(out / 'runs')}/<dataset>/"
+          f"{'; settings other than the defaults: ' + folders if folders else ''}")
     total = time.perf_counter()
     timings, skipped = [], {}
     for ds in chosen:
-        gone = datasets.missing_data(ds, extra.get("options"))
+        gone = datasets.missing_data(ds, extras[ds].get("options"))
         if gone:
             skipped[ds] = (f"{ds}: SKIPPED, its data is not there ({', '.join(paths.show(g) for g in gone)}); "
                            "run `make data` on a machine with internet access to fetch it")
             print(f"  {skipped[ds]}")
-            shutil.rmtree(out / "runs" / ds, ignore_errors=True)  # no old results left behind
+            shutil.rmtree(out / "runs" / names[ds], ignore_errors=True)  # no old results left behind
     todo = [ds for ds in chosen if ds not in skipped]
     run.todo = list(todo)
-    go = lambda ds: run_dataset(ds, nbs, out, quick, extra, timings,  # noqa: E731
-                                whole_lines=args.jobs > 1, run=run)
+    go = lambda ds: run_dataset(ds, nbs, out, quick, extras[ds], timings,  # noqa: E731
+                                whole_lines=args.jobs > 1, run=run, name=names[ds])
     if args.jobs > 1:
         from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
 
@@ -279,12 +334,15 @@ def run_all(args, root: Path, out: Path, run: Run) -> int:
     else:
         messages = [go(ds) for ds in todo]
     return finish(quick, explicit, out, todo, skipped, messages, timings,
-                  time.perf_counter() - total)
+                  time.perf_counter() - total, names)
 
 
 def finish(quick: bool, explicit: bool, out: Path, ran: list[str], skipped: dict,
-           messages: list, timings: list[dict], elapsed: float) -> int:
-    """Write the report tables and print the summary; the exit status."""
+           messages: list, timings: list[dict], elapsed: float,
+           names: dict | None = None) -> int:
+    """Write the report tables and print the summary; the exit status. ``names`` maps a
+    dataset to its run folder's name (default: the dataset's)."""
+    names = names or {}
     import pandas as pd  # noqa: PLC0415
 
     report = out / "report"
@@ -299,7 +357,7 @@ def finish(quick: bool, explicit: bool, out: Path, ran: list[str], skipped: dict
         for msg in failures:
             print(f"  - {msg}", file=sys.stderr)
         return 1
-    files = [out / "runs" / ds / "metrics.csv" for ds in ran]
+    files = [out / "runs" / names.get(ds, ds) / "metrics.csv" for ds in ran]
     missing = [f for f in files if not f.exists()]
     if missing:
         print(f"FAILED: the notebooks ran but wrote no {', '.join(paths.show(m) for m in missing)}",
@@ -308,7 +366,7 @@ def finish(quick: bool, explicit: bool, out: Path, ran: list[str], skipped: dict
     df = summary.collect(files)
     df["quick"] = quick  # the run's own flag, whatever the notebooks wrote
     summary.write(df, report / "metrics.csv")
-    tuning = [out / "runs" / ds / "tuning.csv" for ds in ran]
+    tuning = [out / "runs" / names.get(ds, ds) / "tuning.csv" for ds in ran]
     if any(f.exists() for f in tuning):
         tuned = summary.collect([f for f in tuning if f.exists()])
         tuned["quick"] = quick
@@ -318,8 +376,13 @@ def finish(quick: bool, explicit: bool, out: Path, ran: list[str], skipped: dict
     print(f"\nAll notebooks ran in {elapsed:.0f}s{' (' + QUICK_NOTE + ')' if quick else ''}. "
           "Test-set figures at each detector's chosen "
           f"threshold (all threshold methods are in {paths.show(report / 'metrics.csv')}):\n")
-    shown = summary.chosen(df)[summary.HEADLINE].dropna(axis=1, how="all")  # event columns: series only
+    picked = summary.chosen(df)
+    warned = picked["warning"].fillna("").astype(str) != ""
+    shown = picked[summary.HEADLINE].assign(warning=warned.map({True: "!", False: ""}))
+    shown = shown.dropna(axis=1, how="all")  # event columns: series only
     print(summary.rounded(shown).to_string(index=False))
+    for _, row in picked[warned].iterrows():
+        print(f"  ! {row['dataset']} {row['model']} ({row['threshold_method']}): {row['warning']}")
     for line in skipped.values():
         print(f"\n{line}")
     if skipped and explicit:

@@ -4,6 +4,7 @@ Notebook 07 writes its run's rows to ``<run>/metrics.csv``; ``make run-all``
 gathers every dataset's rows into ``build/report/metrics.csv``."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -11,28 +12,44 @@ import pandas as pd
 
 from . import events, metrics, thresholds
 
-# ``kind`` is the detector's type: "autoencoder" or "baseline"; ``quick`` marks the rows of
+# ``kind`` is the detector's type: "autoencoder" or "baseline"; ``warning`` says, in short
+# phrases, when a threshold flags far more than the anomaly share or no threshold of the
+# detector beats flagging everything (empty when neither); ``seed`` and ``options`` (the dataset's
+# settings, defaults included, as JSON) say what the run was; ``quick`` marks the rows of
 # a quick-mode run (2 epochs: a smoke test, not a result).
 COLUMNS = ["dataset", "model", "kind", "threshold_method", "chosen", "roc_auc", "pr_auc",
            "precision", "recall", "f1", "accuracy", "threshold", "tn", "fp", "fn", "tp",
            "n_test", "n_test_anomalies", "fit_seconds", "val_roc_auc", "val_pr_auc",
            "event_recall", "events", "false_alarms_per_1k", "pa_f1", "flagged_share", "fp_per_1k",
-           "data_source", "quick"]
+           "warning", "data_source", "seed", "options", "quick"]
 EVENT_COLUMNS = ["event_recall", "false_alarms_per_1k", "pa_f1"]
 HEADLINE = ["dataset", "model", "threshold_method", "roc_auc", "pr_auc", "precision", "recall",
             "f1", "flagged_share", "fp_per_1k", "event_recall", "false_alarms_per_1k", "pa_f1",
-            "n_test_anomalies", "fit_seconds"]
+            "n_test_anomalies", "fit_seconds", "warning"]
+
+
+def test_problems(row: dict) -> list[str]:
+    """What the test figures say about a threshold: it flagged more than
+    ``thresholds.FLAG_LIMIT`` times the test part's anomaly share."""
+    share = row["n_test_anomalies"] / row["n_test"] if row["n_test"] else 0.0
+    if share and row["flagged_share"] > thresholds.FLAG_LIMIT * share:
+        return [f"test: flags {row['flagged_share']:.0%}, {row['flagged_share'] / share:.1f}x "
+                "the anomaly share"]
+    return []
 
 
 def detector_rows(dataset: str, detector, scores: dict, split, chosen: str,
-                  quick: bool = False) -> list[dict]:
+                  quick: bool = False, seed: int | None = None,
+                  options: dict | None = None) -> list[dict]:
     """Test-set figures of one fitted detector under every threshold method (each
     threshold set from its training and validation scores only), with its
     threshold-free validation figures and the data source for reference. ``scores``
     holds the detector's ``score_samples`` of "train", "val" and "test". For a time
     series each row also has the event-level figures (``helpers.events``); elsewhere
-    they are empty. ``quick`` marks the rows of a quick-mode run (``make run-all`` sets
-    the column from its own ``--quick`` too, when it gathers the rows)."""
+    they are empty. ``warning`` comes from ``thresholds.problems`` (validation) and
+    ``test_problems``. ``quick`` marks the rows of a quick-mode run (``make run-all``
+    sets the column from its own ``--quick`` too, when it gathers the rows); ``seed``
+    and ``options`` record the run's settings."""
     inp = thresholds.ThresholdInputs(np.asarray(scores["train"]), np.asarray(scores["val"]),
                                      split.y_val, split.train_anomaly_share)
     test_scores = scores["test"]
@@ -49,7 +66,9 @@ def detector_rows(dataset: str, detector, scores: dict, split, chosen: str,
                    threshold_method=method, chosen=method == chosen,
                    fit_seconds=round(float(detector.fit_seconds_), 2),
                    val_roc_auc=val["roc_auc"], val_pr_auc=val["pr_auc"],
-                   data_source=split.info.get("source", ""), quick=bool(quick))
+                   data_source=split.info.get("source", ""), quick=bool(quick), seed=seed,
+                   options=json.dumps(options or {}, sort_keys=True))
+        row["warning"] = "; ".join(thresholds.problems(inp, thr) + test_problems(row))
         rows.append(row)
     return rows
 
@@ -88,3 +107,15 @@ def rounded(df: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     num = out.select_dtypes(include=[np.floating]).columns
     out[num] = out[num].round(digits)
     return out
+
+
+def warnings_text(table: pd.DataFrame) -> str:
+    """The ``warning`` of every detector row (``table`` indexed by model) in sentences, or
+    a sentence saying that no threshold failed."""
+    rows = table[table["warning"].fillna("") != ""]
+    if rows.empty:
+        return ("No threshold failed: each flags at most "
+                f"{thresholds.FLAG_LIMIT:g} times the anomaly share and beats flagging every row "
+                "on validation.")
+    return "\n".join(f"WARNING {name} ({row['threshold_method']}): {row['warning']}"
+                     for name, row in rows.iterrows())

@@ -86,6 +86,68 @@ def best_f1(inp: ThresholdInputs) -> float:
     return float(t[int(np.argmax(f1))])
 
 
+def flagged_share(inp: ThresholdInputs, threshold: float) -> float:
+    """The share of rows ``threshold`` flags on the prevalence-weighted validation set:
+    an estimate of the share it would flag on data with the expected anomaly share."""
+    w = prevalence_weights(inp.y_val, inp.anomaly_share)
+    return float(w[inp.val_scores >= threshold].sum() / w.sum())
+
+
+def flag_all_f1(inp: ThresholdInputs) -> float:
+    """The weighted validation F1 of flagging every row (precision = the expected
+    anomaly share, recall 1): the least a threshold must beat to be of any use."""
+    s = inp.anomaly_share
+    return 2 * s / (1 + s)
+
+
+def best_f1_budget(inp: ThresholdInputs, budget: float = 0.5) -> float:
+    """The highest weighted validation F1 among thresholds that flag at most ``budget``
+    times the expected anomaly share: an alarm budget. Where labelled windows are wide
+    (NAB's surround each event generously, and most of their points look normal) and
+    one of them fills a large share of the validation part, flagging everything already
+    has a fair F1 (0.33 when a fifth of the points are anomalous), and plain ``best_f1``
+    picks it or something close; this rule stays selective. Its price: it never flags
+    more than ``budget`` of the anomalous rows, so its recall is at most ``budget``.
+    Without a threshold within the budget it flags nothing."""
+    p, r, t = validation_pr_curve(inp)
+    # weighted flagged share = flagged anomalies / precision = recall * share / precision
+    share = r * inp.anomaly_share / np.maximum(p, 1e-12)
+    f1 = 2 * p * r / np.maximum(p + r, 1e-12)
+    ok = share <= budget * inp.anomaly_share
+    if not ok.any():
+        return float(np.nextafter(np.max(inp.val_scores), np.inf))  # flag nothing
+    return float(t[np.flatnonzero(ok)[np.argmax(f1[ok])]])
+
+
+# A threshold that flags more than this many times the anomaly share is called out; a
+# detector whose best validation F1 is not this much above flagging every row has none
+# that works.
+FLAG_LIMIT = 3.0
+MARGIN = 0.01
+
+
+def best_validation_f1(inp: ThresholdInputs) -> float:
+    """The highest weighted validation F1 any threshold of this detector reaches."""
+    p, r, _ = validation_pr_curve(inp)
+    return float(np.max(2 * p * r / np.maximum(p + r, 1e-12)))
+
+
+def problems(inp: ThresholdInputs, threshold: float) -> list[str]:
+    """What is wrong on the validation set, in short phrases: ``threshold`` flags more
+    than ``FLAG_LIMIT`` times the expected anomaly share, or no threshold of this
+    detector beats flagging every row (by more than ``MARGIN`` in F1). An empty list:
+    nothing to say."""
+    found = []
+    share = flagged_share(inp, threshold)
+    if share > FLAG_LIMIT * inp.anomaly_share:
+        found.append(f"val: flags {share:.0%}, {share / inp.anomaly_share:.1f}x the anomaly share")
+    best, floor = best_validation_f1(inp), flag_all_f1(inp)
+    if best <= floor + MARGIN:
+        found.append(f"val: no threshold beats flagging every row (best F1 {best:.2f}, "
+                     f"flagging all {floor:.2f})")
+    return found
+
+
 def closest_to_corner(inp: ThresholdInputs) -> float:
     """The point of the validation precision-recall curve closest to (1, 1), the
     rule of seed 003."""
@@ -127,6 +189,10 @@ METHODS: dict[str, Method] = {
                             "training scores"),
     "best_f1": Method(best_f1, "the highest F1 on the validation precision-recall curve",
                       "best F1 (validation)", "validation scores and labels"),
+    "best_f1_budget": Method(best_f1_budget, "the highest F1 on that curve among thresholds "
+                             "that flag at most half the expected anomaly share (an alarm budget)",
+                             "best F1 within an alarm budget (validation)",
+                             "validation scores and labels"),
     "closest_to_corner": Method(closest_to_corner, "the point of that curve closest to (1, 1), "
                                 "seed 003's rule", "closest to (1,1) (validation)",
                                 "validation scores and labels"),
@@ -156,3 +222,34 @@ def compute(inp: ThresholdInputs, methods=None) -> dict[str, float]:
     for m in methods:
         check_choice("threshold", m, names())
     return {m: METHODS[m].rule(inp) for m in methods}
+
+
+def health(inputs: dict, method: str):
+    """For each detector (``inputs``: name -> ThresholdInputs), how ``method``'s
+    threshold does on the validation set: the share it flags (weighted, as an estimate
+    for data with the expected anomaly share) and that share as a multiple of the
+    expected anomaly share, its F1, the best F1 of any threshold and the F1 of flagging
+    every row, and ``problems`` in words ("" when there are none)."""
+    import pandas as pd  # noqa: PLC0415
+
+    rows = {}
+    for name, inp in inputs.items():
+        thr = compute(inp, [method])[method]
+        share = flagged_share(inp, thr)
+        rows[name] = {"flagged share": share, "x anomaly share": share / inp.anomaly_share,
+                      "F1": validation_figures(inp, thr)["f1"], "best F1": best_validation_f1(inp),
+                      "F1 of flagging all": flag_all_f1(inp),
+                      "problems": "; ".join(p.removeprefix("val: ") for p in problems(inp, thr))}
+    return pd.DataFrame(rows).T
+
+
+def verdict(table) -> str:
+    """``health``'s table in sentences: which detectors' thresholds failed, or that none did."""
+    failed = table[table["problems"] != ""]
+    if failed.empty:
+        return (f"Every detector's threshold flags at most {FLAG_LIMIT:g} times the expected anomaly "
+                "share on validation, and every detector has a threshold that beats flagging every "
+                "row.")
+    return "\n".join(f"WARNING {name}: {row['problems']}. Its alarms at this threshold are not "
+                     "selective: judge it by ROC-AUC and PR-AUC, which need no threshold, not by "
+                     "its F1." for name, row in failed.iterrows())

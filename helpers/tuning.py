@@ -102,6 +102,10 @@ def verdict(results: pd.DataFrame) -> str:
         return ("Here the setting with the lowest normal error is also the best detector; "
                 "on this grid the two goals happen to agree. Compare the other rankings above: "
                 "they need not.")
+    if a["val ROC-AUC"] >= b["val ROC-AUC"]:
+        return (f"Here the setting with the lowest normal error ({a['model']}) ties for the "
+                f"highest validation ROC-AUC ({a['val ROC-AUC']:.3f}); on this grid the two goals "
+                "happen to agree. Compare the other rankings above: they need not.")
     return (f"The best reconstructor ({a['model']}, normal MSE {a['val MSE normal']:.4f}) reaches "
             f"validation ROC-AUC {a['val ROC-AUC']:.3f}; the best detector ({b['model']}, normal "
             f"MSE {b['val MSE normal']:.4f}) reaches {b['val ROC-AUC']:.3f}. Tuning for the "

@@ -24,26 +24,32 @@ def toy_scores():
     return train, val, y_val
 
 
-def write_nab(root, n: int = 1200, events=((600, 660), (1000, 1060))):
-    """A small series in NAB's layout under ``root/nab``: hourly values with two
-    labelled windows whose values run hot; returns the CSV and label paths."""
+def write_nab(root, n: int = 1200, events=((600, 660), (1000, 1060)), file: str | None = None,
+              freq: str = "h", start: str = "2014-01-01"):
+    """A small series in NAB's layout under ``root/nab``: values with a daily cycle,
+    sampled every ``freq``, and labelled windows whose values run hot; its windows are
+    added to the label file there (``file``: the default series' name unless given).
+    Returns the CSV and label paths."""
     import json
 
     import pandas as pd
 
     from helpers.datasets import nab
 
-    t = pd.date_range("2014-01-01", periods=n, freq="h")
+    file = file or nab.DEFAULT_FILE
+    t = pd.date_range(start, periods=n, freq=freq)
     rng = np.random.default_rng(0)
-    v = 70 + 3 * np.sin(np.arange(n) / 24 * 2 * np.pi) + rng.normal(0, 0.3, n)
+    per_day = pd.Timedelta("1D") / pd.Timedelta(t[1] - t[0])
+    v = 70 + 3 * np.sin(np.arange(n) / per_day * 2 * np.pi) + rng.normal(0, 0.3, n)
     for a, b in events:
         v[a:b] += 6
-    csv = root / "nab" / "data" / nab.DEFAULT_FILE
+    csv = root / "nab" / "data" / file
     csv.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame({"timestamp": t.strftime("%Y-%m-%d %H:%M:%S"), "value": v.round(3)}).to_csv(csv, index=False)
     labels = root / "nab" / nab.LABELS
     labels.parent.mkdir(parents=True, exist_ok=True)
     windows = [[t[a].strftime("%Y-%m-%d %H:%M:%S.%f"), t[b - 1].strftime("%Y-%m-%d %H:%M:%S.%f")]
                for a, b in events]
-    labels.write_text(json.dumps({nab.DEFAULT_FILE: windows}, indent=4))
+    doc = json.loads(labels.read_text()) if labels.exists() else {}
+    labels.write_text(json.dumps({**doc, file: windows}, indent=4))
     return csv, labels

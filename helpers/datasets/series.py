@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .. import paths, windows
+from .. import events, paths, windows
 from ..checks import ParameterError
 from .base import RawData, Split
 from .files import check_points, time_key
@@ -159,6 +159,79 @@ def check_split_options(window, train_stride, fractions, scaling: str = "minmax"
                              "shares (train, validation, test) that add up to 1")
 
 
+def sampling_interval(times) -> pd.Timedelta | None:
+    """The usual time between two points (the median step), or None when the timestamps
+    are not dates (e.g. Yahoo's plain indices)."""
+    t = pd.to_datetime(pd.Series(np.asarray(times).astype(str)), errors="coerce")
+    steps = t.diff().dropna()
+    steps = steps[steps > pd.Timedelta(0)]
+    return None if t.isna().any() or steps.empty else steps.median()
+
+
+def duration(td: pd.Timedelta) -> str:
+    """A span of time in words: '5 minutes', '1 hour', '2 days', '90 minutes'."""
+    seconds = int(round(td.total_seconds()))
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds >= size and seconds % size == 0:
+            k = seconds // size
+            return f"{k:,} {unit}{'s' if k != 1 else ''}"
+    return f"{td.total_seconds():g} seconds"
+
+
+def event_spans(y: np.ndarray) -> str:
+    """Where a series' labelled anomalies are, as positions and shares of its length."""
+    n = len(y)
+    spans = [f"{s:,}-{e - 1:,} ({s / n:.0%}-{e / n:.0%})" for s, e in events.runs(y)]
+    return "points " + ", ".join(spans) if spans else "none"
+
+
+def fit_boundaries(y: np.ndarray, fractions, window: int) -> tuple[int, int, str]:
+    """Where one series' validation and test parts begin: at the shares ``fractions``
+    when each part then holds a labelled anomaly; otherwise moved, in time order, to the
+    nearest boundaries (the middle of the normal stretch before an event, or one window
+    before or after an event) that give
+    each part at least one while the training part keeps at least half its share.
+    Returns the two positions and a sentence on what moved ("" if nothing). A series
+    with too few events stops with a ValueError that names where they are and, if any,
+    the ``fractions`` that would work."""
+    y = np.asarray(y).astype(int)
+    n = len(y)
+    a0, b0 = int(n * fractions[0]), int(n * (fractions[0] + fractions[1]))
+
+    def mixed(part):  # labelled anomalies and normal points both
+        return part.any() and not part.all()
+
+    def works(a, b, least_train):
+        return (a >= least_train and b - a >= window and n - b >= window
+                and int((y[:a] == 0).sum()) >= window and mixed(y[a:b]) and mixed(y[b:]))
+
+    if works(a0, b0, window):
+        return a0, b0, ""
+    spans = events.runs(y)
+    cuts, prev = {a0, b0}, 0
+    for s, e in spans:  # the middle of the normal stretch before an event, or a window off it
+        cuts |= {(prev + s) // 2, max(prev, s - window), min(n, e + window)}
+        prev = e
+    pairs = sorted(((a, b) for a in cuts for b in cuts if a < b),
+                   key=lambda ab: (abs(ab[0] - a0) + abs(ab[1] - b0), ab))
+    for a, b in pairs:
+        if works(a, b, max(window, a0 // 2)):
+            lacks = [p for p, part in (("validation", y[a0:b0]), ("test", y[b0:])) if not mixed(part)]
+            why = (f"left the {' and '.join(lacks)} part without both labelled anomalies and "
+                   "normal points" if lacks else f"left fewer than {window} normal training points")
+            return a, b, (f"the split {tuple(fractions)} {why}, so the boundaries moved to points "
+                          f"{a:,} and {b:,}: shares ({a / n:.2f}, {(b - a) / n:.2f}, {(n - b) / n:.2f})")
+    usable = [(a, b) for a, b in pairs if works(a, b, window)]
+    hint = (f"fractions=({usable[0][0] / n:.2f}, {(usable[0][1] - usable[0][0]) / n:.2f}, "
+            f"{(n - usable[0][1]) / n:.2f}) would work" if usable else
+            "it needs at least two labelled events after a training stretch of at least "
+            f"{window} normal points: one for validation, one for the test")
+    raise ValueError(f"the series ({n:,} points) has {len(spans)} labelled event(s): "
+                     f"{event_spans(y)}; the validation and the test part need one each, and with "
+                     f"the split {tuple(fractions)} and window {window} no boundaries give them "
+                     f"that while training keeps at least half its share: {hint}")
+
+
 def split_series(raw: RawData, window: int, train_stride: int = 1,
                  fractions=(0.6, 0.2, 0.2), scaling: str = "minmax") -> SeriesSplit:
     """Cut every series in time, scale it on its normal training points and make
@@ -168,13 +241,16 @@ def split_series(raw: RawData, window: int, train_stride: int = 1,
     values, y = raw.X[:, 0].astype(float), raw.y.astype(int)
     parts = {p: {k: [] for k in ("values", "raw", "y", "group", "time")} for p in PARTS}
     names = list(dict.fromkeys(series.tolist()))
-    too_short = []
+    too_short, moved = [], ""
     for g, name in enumerate(names):
         m = series == name
         v, yy, t = values[m], y[m], times[m]
         n = len(v)
         a = int(n * fractions[0])
         b = int(n * (fractions[0] + fractions[1]))
+        if len(names) == 1 and min(a, b - a, n - b) >= window:
+            # one series: its own events decide where its parts begin
+            a, b, moved = fit_boundaries(yy, fractions, window)
         if min(a, b - a, n - b) < window:
             too_short.append(f"{name} ({n} points)")
             continue
@@ -207,15 +283,22 @@ def split_series(raw: RawData, window: int, train_stride: int = 1,
         ts[f"{p}_starts"] = starts
     X = {p: windows.make(ts[f"{p}_values"], ts[f"{p}_starts"], window) for p in PARTS}
     y_val, y_test = ts["val_y"], ts["test_y"]
-    if y_val.min() == y_val.max():
-        raise ValueError(f"the validation part holds {'no' if y_val.max() == 0 else 'only'} anomalous "
-                         f"points with the split {tuple(fractions)}, so no threshold can be chosen "
-                         "on it; pass options={'fractions': (train, val, test)} that put labelled "
-                         "anomalies in the validation part")
+    for part, labels, why in (("validation", y_val, "no threshold can be chosen on it"),
+                              ("test", y_test, "the report has nothing to find")):
+        if labels.min() == labels.max():
+            raise ValueError(
+                f"the {part} part holds {'no' if labels.max() == 0 else 'only'} anomalous points "
+                f"with the split {tuple(fractions)}, so {why}; pass options={{'fractions': "
+                f"(train, val, test)}} that put labelled anomalies in both the validation and "
+                f"the test part")
+    n_all = sum(len(ts[f"{p}_y"]) for p in PARTS)
+    shares = tuple(round(len(ts[f"{p}_y"]) / n_all, 2) for p in PARTS)
     info = {"source": raw.source, "series": len(names) - len(too_short), "window": window,
             "scaling (per series, on its normal training points)": scaling,
-            "training stride": train_stride, "split (train, val, test)": str(tuple(fractions)),
+            "training stride": train_stride, "split (train, val, test)": str(shares),
             "training part anomalous points": int(ts["train_y"].sum())}
+    if moved:
+        info["split moved"] = moved
     if too_short:
         info["series skipped (too short)"] = ", ".join(too_short)
     # The validation part is a slice of time like the test part, not enriched with

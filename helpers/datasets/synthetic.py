@@ -15,9 +15,14 @@ PARAMS = dict(n_samples=100_000, n_features=32, n_informative=32, n_redundant=0,
               class_sep=0.5, random_state=0)
 OPTIONS: dict = {}
 
-# What the notebooks say about this dataset, by notebook.
-NOTES = {
-    "02_load": """
+def _note_load(opts: dict, raw: RawData | None = None, split: Split | None = None) -> str:
+    span = "The raw features are not scaled"
+    if raw is not None:
+        outside = float(((raw.X < 0) | (raw.X > 1)).mean())
+        span += (f": they span {float(raw.X.min()):.1f} to {float(raw.X.max()):.1f}, and "
+                 f"{outside:.0%} of the values lie outside [0, 1]")
+    span += ", which matters for seed 001's sigmoid output (notebook 05)."
+    return f"""
 ### The synthetic dataset (seed 001)
 
 Seed 001 builds its data with scikit-learn's `make_classification`: 100,000 rows of 32 numeric
@@ -31,9 +36,13 @@ recall near one half and keeps every honest precision-recall figure modest.
 
 The split: 20% of all rows become the test set (`random_state=42`, as in the seed); from the
 rest, a fifth of the normal rows are held out and joined by *all* that part's anomalies to form
-the validation set; the remaining normal rows are the training set. The raw features span about
--10 to 10, which matters for seed 001's sigmoid output (notebook 05).
-""",
+the validation set; the remaining normal rows are the training set. {span}
+"""
+
+
+# What the notebooks say about this dataset, by notebook.
+NOTES = {
+    "02_load": _note_load,
     "03_encoder": """
 On this data the anomalies differ from normal rows in the directions where normal rows vary
 least, so a good bottleneck keeps most directions and drops only the least varied ones:
@@ -43,17 +52,19 @@ bottlenecks of 16, 20, 24, 26 and 28 gave validation PR-AUC 0.49, 0.53, 0.56, 0.
 independent features).
 """,
     "05_compile": """
-`seed_deep`'s loss stays high: four numbers cannot carry 32 independent features, so its
-reconstructions are poor for every row, normal or not. `seed_simple` and `kit_dense` reach a much
-lower loss.
+What to look for in the loss curves, for the models this run trained: four numbers cannot carry
+32 independent features, so `seed_deep` should reconstruct every row poorly, normal or not, and
+its loss should level off above that of `seed_simple` (32 numbers) and `kit_dense` (26). Short
+runs (quick mode, few epochs) may stop before the curves settle.
 """,
     "06_threshold": """
-Half the labelled anomalies sit right inside the normal hump: those are the rows whose label
-`flip_y` drew at random (notebook 02).
+About half the labelled anomalies sit right inside the normal hump: those are the rows whose
+label `flip_y` drew at random (notebook 02).
 """,
     "07_report": """
-- On this data the Mahalanobis distance, a one-line classical method, is as good as the best
-  autoencoder: a neural network is not automatically the better detector.
+- The verdict printed above says whether a baseline such as the Mahalanobis distance, a
+  one-line classical method, beat the best autoencoder on this run: a neural network is not
+  automatically the better detector.
 - About half of this dataset's "anomalies" are random labels (`flip_y`), so no method reaches a
   recall much above one half without flagging many normal rows.
 """,

@@ -44,56 +44,132 @@ DOWNLOAD_NOTE = ("the real Yahoo S5 benchmark's licence forbids redistribution: 
                  "in its layout is used")
 ANOMALY_SHARE = 0.015  # the events overshoot it a little: about 1.8% of points
 
-NOTES = {
-    "02_load": """
+def title(opts: dict) -> str:
+    if opts["benchmark"] == "A1":
+        return "Yahoo S5 format: hourly series, A1 layout (seed 000)"
+    return f"Yahoo S5 {opts['benchmark']} (seed 000)"
+
+
+def _percent(share: float) -> str:
+    return f"{share * 100:.4g}%"
+
+
+def _source(raw: RawData | None, split: Split | None) -> str:
+    return raw.source if raw is not None else (split.info.get("source", "") if split else "")
+
+
+def _window_text(opts: dict) -> str:
+    """The window, and in days where the points are hourly (A1's are, and the
+    generated benchmark's, which is in A1's layout)."""
+    w, option = opts["window"], '`options={"window": ...}`'
+    if opts["benchmark"] != "A1":
+        return f"{w} consecutive points ({option})"
+    days = {24: "one day", 48: "two days", 168: "one week"}.get(w, f"{w} hours")
+    return f"{w} consecutive points ({days}; {option})"
+
+
+def _stride_text(opts: dict) -> str:
+    s = opts["train_stride"]
+    return (f"start every {s} points (`train_stride`, to save time on a laptop)" if s > 1
+            else "start at every point (`train_stride` 1)")
+
+
+def _note_load(opts: dict, raw: RawData | None = None, split: Split | None = None) -> str:
+    train, val, test = (_percent(f) for f in opts["fractions"])
+    data = ""
+    if raw is not None:
+        sizes = pd.Series(np.asarray(raw.columns["series"])).value_counts()
+        data = (f" This run's data: {len(sizes)} series of {sizes.min():,} to {sizes.max():,} points, "
+                f"{len(raw.y):,} in all, {raw.y.mean():.2%} of them labelled anomalous.")
+    if opts["scaling"] == "minmax":
+        scaling = ("Each series is scaled to [0, 1] with the range of its own normal training "
+                   'points (`options={"scaling": "standard"}` standardises instead)')
+    else:
+        scaling = ("Each series is standardised (mean 0, spread 1) with its own normal training "
+                   'points (`"scaling": "standard"`; the default, `"minmax"`, maps their range to '
+                   "[0, 1])")
+    return f"""
 ### Yahoo S5 format (seed 000)
 
 Seed 000 used Yahoo's Webscope S5 benchmark, A1 part: 67 hourly series of real production
 traffic, 94,866 points, 1.76% of them labelled anomalous. Yahoo's licence forbids
 redistribution, so **the kit never ships it**. Unless `data/yahoo/` holds your own copy, the run
-uses a *generated* benchmark in the same layout and on the same scale: 67 series of about 1,400
-hourly points with a trend, daily and weekly seasonality and noise, and labelled **spikes, dips,
-level shifts and variance changes** (about 1.8% of the points). The line `source:` above says
-which one this run used.
+uses a *generated* benchmark in A1's layout and on its scale: hourly series with a trend, daily
+and weekly seasonality and noise, and labelled **spikes, dips, level shifts and variance
+changes**. The line `source:` above says which one this run used.{data}
 
-The split is **chronological**: in every series the first 60% of the points is the training
-part, the next 20% the validation part, the last 20% the test part. Shuffling points across
-time would let a model see the future. Each series is scaled to [0, 1] with the range of its
-own normal training points (`options={"scaling": "standard"}` standardises instead), so series
-measured in millions and in tens get the same footing.
+The split is **chronological**: in every series the first {train} of the points is the training
+part, the next {val} the validation part, the last {test} the test part. Shuffling points across
+time would let a model see the future. {scaling}, so that a series measured in millions and one
+measured in tens get the same footing.
 
-The models read **windows** of 24 consecutive points (one day; `options={"window": ...}`).
-Training windows start every 6 points (`train_stride`, to save time on a laptop) and contain no
-anomalous point. Validation and test windows start at every point, and each point's score is the
-mean error of the windows that cover it.
-""",
-    "03_encoder": """
-Seed 000's four variants, here on windows of 24 points instead of its single (time, value)
-pairs: `ts_dense` (64-32-16, ReLU), `ts_lstm` (an LSTM encoder-decoder with 64 units), `ts_deep_tanh`
-(128-64-32-16, tanh) and `ts_leaky_dropout` (the same with LeakyReLU and dropout 0.2), with a
-linear output (seed 000 put a ReLU there). `ts_kit` is the kit's own: a narrow tanh bottleneck
-of 8 and a **sigmoid** output. The series are scaled to [0, 1] on their normal training points,
-so a sigmoid can reproduce every level seen in training and none beyond it: an unusually high
-or low level stays in the error, instead of being copied through.
-""",
-    "05_compile": """
-The LSTM reads a window one step at a time, which is slow on a CPU: it is capped at 6 epochs
-(`max_epochs` in `helpers/architectures.py`), and every model trains on windows taken every 6
-points.
-""",
+The models read **windows** of {_window_text(opts)}. Training windows
+{_stride_text(opts)} and contain no anomalous point. Validation and test windows start
+at every point, and each point's score is the mean error of the windows that cover it.
+"""
+
+
+def _note_encoder(opts: dict, raw: RawData | None = None, split: Split | None = None) -> str:
+    if opts["scaling"] == "minmax":
+        level = ("The series are scaled to [0, 1] on their normal training points, so a sigmoid "
+                 "can reproduce every level seen in training and none beyond it: an unusually high "
+                 "or low level stays in the error, instead of being copied through.")
+    else:
+        level = ('This run standardises the series (`"scaling": "standard"`), so many normal '
+                 "training values lie outside [0, 1], out of a sigmoid's reach, and stay in "
+                 "`ts_kit`'s error too. With the default min-max scaling to [0, 1], a sigmoid "
+                 "reproduces every level seen in training and none beyond it.")
+    return f"""
+Seed 000's four variants, here on windows of {opts['window']} points instead of its single (time,
+value) pairs: `ts_dense` (64-32-16, ReLU), `ts_lstm` (an LSTM encoder-decoder with 64 units),
+`ts_deep_tanh` (128-64-32-16, tanh) and `ts_leaky_dropout` (the same with LeakyReLU and dropout
+0.2), with a linear output (seed 000 put a ReLU there). `ts_kit` is the kit's own: a narrow tanh
+bottleneck of 8 and a **sigmoid** output. {level}
+"""
+
+
+def _note_compile(opts: dict, raw: RawData | None = None, split: Split | None = None) -> str:
+    from .. import architectures  # noqa: PLC0415
+
+    cap = architectures.get("ts_lstm").max_epochs
+    s = opts["train_stride"]
+    windows = (f"on windows taken every {s} points (`train_stride`)" if s > 1
+               else "on windows starting at every point (`train_stride` 1)")
+    return f"""
+The LSTM reads a window one step at a time, which is slow on a CPU: it is capped at {cap} epochs
+(`max_epochs` in `helpers/architectures.py`), and every model trains {windows}.
+"""
+
+
+def _note_report(opts: dict, raw: RawData | None = None, split: Split | None = None) -> str:
+    w = opts["window"]
+    events = ("The generated benchmark's events are spikes, dips, level shifts and variance "
+              "changes: a spike or dip can stand out against the rest of its window, a level "
+              "shift or variance change mainly where a window straddles its start or end."
+              if "generated" in _source(raw, split) else
+              "A short event can stand out against the rest of its window; a change that lasts "
+              "longer than a window shows mainly where a window straddles its start or end.")
+    return f"""
+- A windowed model sees the *shape* around a point, {w} points at a time. {events}
+- Read every event figure against the random score's: on long events a few random flags can
+  already "find" many of them.
+- Seed 000 reported accuracy (93-94%) and `precision_score(preds, y_test, average='micro')`,
+  which is accuracy again; its confusion matrices show 5 to 46 of about 950 anomalies found.
+"""
+
+
+# What the notebooks say about this dataset, by notebook (functions: written from the
+# run's options and data).
+NOTES = {
+    "02_load": _note_load,
+    "03_encoder": _note_encoder,
+    "05_compile": _note_compile,
     "06_threshold": """
 The validation part is a slice of time like the test part, not a set enriched with extra
 anomalies, so its own anomaly share is the prior the thresholds assume: the weights above are
 all 1. Scores are per **point**: the mean error of the windows that cover it.
 """,
-    "07_report": """
-- A windowed model sees the *shape* around a point: spikes and dips stand out within their day,
-  level shifts and variance changes where the window straddles them.
-- Read every event figure against the random score's: on long events a few random flags already
-  "find" many of them.
-- Seed 000 reported accuracy (93-94%) and `precision_score(preds, y_test, average='micro')`,
-  which is accuracy again; its confusion matrices show 5 to 46 of about 950 anomalies found.
-""",
+    "07_report": _note_report,
 }
 
 
@@ -218,9 +294,12 @@ def load(seed: int, quick: bool = False, options: dict | None = None) -> RawData
         df = read_benchmark(real, opts["benchmark"], limit)
         source = f"Yahoo S5 {opts['benchmark']} from {paths.show(real)} ({df['series'].nunique()} series)"
     else:
-        if opts["benchmark"] != "A1" and real.exists():
+        if opts["benchmark"] != "A1":  # the generated benchmark has A1's layout only
+            found = [b for b in LAYOUTS if files(real, b)] if real.exists() else []
             raise FileNotFoundError(f"no {opts['benchmark']} files in {paths.show(real)}; "
-                                    f"found benchmarks: {[b for b in LAYOUTS if files(real, b)] or 'none'}")
+                                    f"found benchmarks: {found or 'none'}. Unpack Yahoo's S5 "
+                                    "archive there, or use benchmark A1 (the generated one "
+                                    "has A1's layout only).")
         folder = paths.build_dir() / "generated" / f"yahoo_seed{opts['data_seed']}"
         generate(folder, opts["data_seed"], limit or N_SERIES)
         df = read_benchmark(folder, "A1")

@@ -46,18 +46,18 @@ cfg, state = begin("02_load", dataset=dataset, seed=seed, epochs=epochs, quick=q
 spec = datasets.spec(cfg.dataset)
 raw = datasets.load(cfg.dataset, seed=cfg.seed, quick=cfg.quick, options=cfg.options)
 df = raw.frame()
-print(spec.title)
+print(datasets.title(cfg.dataset, cfg.options))
 print("source:", raw.source)
 print("shape:", df.shape)
 
 # %% [markdown]
 # ## About this dataset
 #
-# What the data is, where it comes from, and how it is split. This text comes from the
-# dataset's entry in `helpers/datasets/`, so it always matches the data the run uses.
+# What the data is, where it comes from, and how it is split. The dataset's entry in
+# `helpers/datasets/` writes this text from the options and the data this run loaded.
 
 # %%
-datasets.notes(cfg.dataset, "02_load")
+datasets.notes(cfg.dataset, "02_load", cfg.options, raw=raw)
 
 # %%
 datasets.describe(cfg.dataset, raw)
@@ -133,9 +133,12 @@ print(f"share of raw values a sigmoid can never output: {pitfalls.unreachable_sh
 preprocessing.scaling_table(split, scaled, raw.feature_names)
 
 # %% [markdown]
-# After standardisation the training rows have mean 0 and standard deviation 1 exactly; the test
-# rows come close, but not exactly, because the scaler never saw them. That small gap is what
-# honest preprocessing looks like.
+# Whatever the scaling, the test rows were scaled with numbers learnt from the training rows
+# alone, so they never match the training rows exactly. That gap is what honest preprocessing
+# looks like, and it is what the model will face:
+
+# %%
+print(preprocessing.scaling_summary(spec.scaler, scaled))
 
 # %%
 save_split(state, split, scaler)

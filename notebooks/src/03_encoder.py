@@ -62,7 +62,7 @@ pd.DataFrame([{"model": name, "encoder": a.encoder_units, "latent": a.latent_dim
                "about": a.description} for name, a in archs.items()]).set_index("model")
 
 # %%
-datasets.notes(cfg.dataset, "03_encoder")
+datasets.notes(cfg.dataset, "03_encoder", cfg.options, split=split)
 
 # %% [markdown]
 # ## Building the encoders

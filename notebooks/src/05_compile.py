@@ -85,7 +85,7 @@ pd.DataFrame([{"model": name, "epochs run": d.epochs_run_, "best epoch": d.best_
 plots.loss_curves({name: d.history_ for name, d in fitted.items()});
 
 # %%
-datasets.notes(cfg.dataset, "05_compile")
+datasets.notes(cfg.dataset, "05_compile", cfg.options, split=split)
 
 # %% [markdown]
 # ## Pitfall: the seed's own recipe

@@ -25,11 +25,14 @@
 # - **F1**: their harmonic mean;
 # - **ROC-AUC** and **PR-AUC** (average precision): how well the scores rank anomalies above
 #   normal rows, over all thresholds. On rare anomalies PR-AUC is the stricter one: chance level
-#   is the anomaly share (about 0.01 here), while ROC-AUC's chance level is 0.5.
+#   is the test set's anomaly share (printed below), while ROC-AUC's chance level is 0.5;
+# - **flagged share**: the share of test rows flagged, to set beside the anomaly share. A
+#   threshold that flags nearly everything finds every anomaly and every event, and is useless.
 #
 # To read these numbers, we need **baselines** trained in the same run, on the same normal rows:
-# PCA reconstruction (a linear autoencoder), IsolationForest or (on tables) the Mahalanobis
-# distance, and for time series seed 002's pointwise model, a rolling z-score and a random score.
+# the dataset's registry entry names them (listed below). Among them: PCA reconstruction (a
+# linear autoencoder), IsolationForest and the Mahalanobis distance for tables, and for time
+# series seed 002's pointwise model, a rolling z-score and a random score.
 #
 # For time series the report adds **event-level** figures, defined in `helpers/events.py`:
 # *event recall* (the share of labelled events, i.e. windows or runs of anomalous points, with at
@@ -87,7 +90,8 @@ rows, test_scores = [], {}
 for name, det in fitted.items():
     scores = {part: det.score_samples(split, part) for part in ("train", "val", "test")}
     test_scores[name] = scores["test"]
-    rows += summary.detector_rows(cfg.dataset, det, scores, split, chosen, quick=cfg.quick)
+    rows += summary.detector_rows(cfg.dataset, det, scores, split, chosen, quick=cfg.quick,
+                                  seed=cfg.seed, options=datasets.check_options(cfg.dataset, cfg.options))
 results = summary.frame(rows)
 summary.write(results, cfg.run_dir / "metrics.csv")
 headline = summary.chosen(results).set_index("model")
@@ -97,6 +101,14 @@ headline = summary.chosen(results).set_index("model")
 
 # %%
 headline[summary.shown_columns(spec.family)].round(3)
+
+# %% [markdown]
+# A threshold can fail: flag far more than the anomaly share (more than 3 times it), or do no
+# better on validation than flagging every row. The `warning` column of `metrics.csv` records it,
+# and the lines below say it in words.
+
+# %%
+print(summary.warnings_text(headline))
 
 # %%
 plots.metric_bars(headline.reset_index(), by="model");
@@ -134,8 +146,9 @@ print(classification_report(split.y_test, (test_scores[best] >= thr).astype(int)
                             target_names=["normal", "anomaly"], digits=3))
 
 # %% [markdown]
-# The classification report shows both classes. The *normal* row looks excellent whatever the
-# model does; only the *anomaly* row tells you whether the detector works.
+# The classification report shows both classes. Whenever few rows are flagged, the *normal* row
+# looks excellent whatever the model does; only the *anomaly* row tells you whether the detector
+# works.
 
 # %% [markdown]
 # ## Exercise 7.1: The anomaly class's precision, recall and F1 (3 points)
@@ -194,9 +207,10 @@ plots.confusion_grid({r["threshold_method"]: r for r in points.to_dict(orient="r
 # ## What the best autoencoder reconstructs
 #
 # A few inputs of each kind with the model's reconstruction and its score: first from the
-# validation set, whose anomalies are the kind thresholds were tuned on (for MNIST, 8s), then from
-# the test set (for MNIST, 4s, never seen before). For images a third row maps each pixel's
-# squared error, and the box marks the worst patch, whose mean error is the score. For a time
+# validation set, whose anomalies are the kind thresholds were tuned on (for MNIST, the tuning
+# digit), then from the test set (for MNIST, the test digit, never seen before). For images a
+# third row maps each pixel's squared error; where the score is a patch, the box marks the worst
+# patch, whose mean error is the score. For a time
 # series an input is a window, and "anomaly" means the window holds at least one anomalous point.
 
 # %%
@@ -210,7 +224,7 @@ for part, label in (("val", "validation"), ("test", "test")):
 
 # %%
 plots.score_histogram(test_scores[best], split.y_test, {chosen: thr},
-                      title=f"{best}: test reconstruction error, with its threshold from validation data");
+                      title=f"{best}: test reconstruction error, with its threshold ({chosen}, set without test data)");
 
 # %% [markdown]
 # ## Over time (time series only)
@@ -237,8 +251,9 @@ training.split_fit_table(trained, split).round(3)
 # %% [markdown]
 # ## ROC and precision-recall curves
 #
-# The dotted lines are chance. On the ROC plot every model looks respectable; the
-# precision-recall plot shows how hard the rare class really is.
+# The dotted lines are chance: the diagonal for ROC, the anomaly share for precision-recall. A
+# ROC curve can look respectable while the precision-recall curve shows how hard the rare class
+# really is.
 
 # %%
 plots.roc_pr(split.y_test, test_scores);
@@ -286,7 +301,7 @@ print(f"accuracy of calling everything normal: {metrics.majority_accuracy(split.
 # And for this dataset:
 
 # %%
-datasets.notes(cfg.dataset, "07_report")
+datasets.notes(cfg.dataset, "07_report", cfg.options, split=split)
 
 # %% [markdown]
 # The rows of this report are in the run folder's `metrics.csv`; `make run-all` gathers every
