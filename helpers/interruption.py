@@ -19,7 +19,7 @@ import threading
 import uuid
 from pathlib import Path
 
-REPORT_TABLES = ("metrics.csv", "timings.csv", "tuning.csv")
+REPORT_TABLES = ("metrics.csv", "timings.csv", "tuning.csv", "index.html")
 
 
 def kernel_manager_class(connection_dir: Path):

@@ -40,7 +40,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import datasets, paths, summary
+from . import datasets, html_report, paths, summary
 from .checks import ParameterError, check_choices
 from .interruption import REPORT_TABLES, Run, kernel_manager_class
 # The notebook parameters the runner can set (the make variables of the same name in
@@ -352,7 +352,15 @@ def finish(quick: bool, explicit: bool, out: Path, ran: list[str], skipped: dict
     if not ran:
         print("FAILED: no dataset could run:\n  - " + "\n  - ".join(skipped.values()), file=sys.stderr)
         return 1
+
+    def page(df=None) -> None:
+        """The run's HTML page, build/report/index.html, with every notebook as HTML."""
+        index = html_report.write(out, {ds: out / "runs" / names.get(ds, ds) for ds in ran},
+                                  pd.DataFrame(timings), df, failures, quick, elapsed)
+        print(f"\nThe run's page: {paths.show(index)} (every notebook as HTML beside it)")
+
     if failures:
+        page()
         print(f"\nFAILED after {elapsed:.0f}s; no metrics table was written.", file=sys.stderr)
         for msg in failures:
             print(f"  - {msg}", file=sys.stderr)
@@ -362,6 +370,8 @@ def finish(quick: bool, explicit: bool, out: Path, ran: list[str], skipped: dict
     if missing:
         print(f"FAILED: the notebooks ran but wrote no {', '.join(paths.show(m) for m in missing)}",
               file=sys.stderr)
+        failures.append(f"the notebooks ran but wrote no {', '.join(paths.show(m) for m in missing)}")
+        page()
         return 1
     df = summary.collect(files)
     df["quick"] = quick  # the run's own flag, whatever the notebooks wrote
@@ -383,6 +393,7 @@ def finish(quick: bool, explicit: bool, out: Path, ran: list[str], skipped: dict
     print(summary.rounded(shown).to_string(index=False))
     for _, row in picked[warned].iterrows():
         print(f"  ! {row['dataset']} {row['model']} ({row['threshold_method']}): {row['warning']}")
+    page(df)
     for line in skipped.values():
         print(f"\n{line}")
     if skipped and explicit:

@@ -41,6 +41,9 @@ def test_a_failing_notebook_is_named_and_kept(tmp_path, capsys):
     kept = out / "runs" / "synthetic" / "02_broken.ipynb"
     assert kept.exists() and "boom" in kept.read_text()
     assert not (out / "report" / "metrics.csv").exists()  # nothing that looks like a result
+    page = (out / "report" / "index.html").read_text()  # the failure, in red, at the top
+    assert 'class="failure"' in page and "02_broken.ipynb failed in code cell 3" in page
+    assert (out / "report" / "notebooks" / "synthetic" / "02_broken.html").exists()
 
 
 def test_unknown_dataset_fails_before_running(capsys):

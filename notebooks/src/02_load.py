@@ -110,6 +110,10 @@ split.counts()
 # %%
 pd.Series(split.info, name="").to_frame()
 
+# %%
+if "split moved" in split.info:  # a time series whose events did not fit the asked-for shares
+    print("NOTE:", split.info["split moved"])
+
 # %% [markdown]
 # ## Scaling, fitted on the training rows only
 #
