@@ -54,6 +54,7 @@ tr.warn td { background: #fff3cd; }
 .mark { color: #8a5a00; font-weight: bold; text-align: center; }
 .note { color: #555; }
 details { margin: 0.8em 0; } summary { cursor: pointer; }
+div.wide { overflow-x: auto; } td { white-space: nowrap; }
 """
 
 
@@ -81,7 +82,7 @@ def table(df: pd.DataFrame, mark_warnings: bool = False) -> str:
     row whose ``warning`` is not empty (its text in the title) and the row is amber."""
     cols = list(df.columns)
     head = (["<th>!</th>"] if mark_warnings else []) + [f"<th>{esc(c)}</th>" for c in cols]
-    lines = [f"<table>\n<tr>{''.join(head)}</tr>"]
+    lines = [f"<div class=\"wide\"><table>\n<tr>{''.join(head)}</tr>"]
     for _, row in df.iterrows():
         warning = warning_of(row) if mark_warnings else ""
         cells = []
@@ -92,7 +93,7 @@ def table(df: pd.DataFrame, mark_warnings: bool = False) -> str:
                   for c in cols]
         attr = ' class="warn"' if warning else ""
         lines.append(f"<tr{attr}>{''.join(cells)}</tr>")
-    lines.append("</table>")
+    lines.append("</table></div>")
     return "\n".join(lines)
 
 
