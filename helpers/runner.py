@@ -7,11 +7,12 @@
 For each dataset the eight notebooks run in order with papermill; the executed
 copies go to ``<out>/runs/<dataset>/``, or, when the settings differ from the
 notebooks' defaults, to ``<out>/runs/<dataset>-<fingerprint>/`` (``run_name``), so
-that a run with other options never overwrites the default run's results. ``--seed``, ``--epochs``, ``--models``,
-``--threshold``, ``--threads`` and ``--options`` (a dict, as JSON or a Python literal)
-become those papermill parameters of every notebook; an empty value leaves the
-notebooks' default. They are checked for every dataset before any notebook runs: a bad
-one stops the run with a message naming it and the valid values (exit 2).
+that a run with other options never overwrites the default run's results. ``--seed``,
+``--epochs``, ``--models``, ``--threshold``, ``--threads`` and ``--options`` (a dict, as
+JSON or a Python literal; one whose keys are dataset names gives each its own) become
+those papermill parameters of every notebook; an empty value leaves the notebooks'
+default. They are checked for every dataset before any notebook runs: a bad one stops
+the run with a message naming it and the valid values (exit 2).
 
 A dataset whose data must be downloaded first (``make data``) and is not there is
 skipped with a line in the summary; when it was named in ``--datasets`` (rather than
@@ -20,7 +21,9 @@ every dataset that ran succeeded, their metric rows are gathered into
 ``<out>/report/metrics.csv`` (its ``quick`` column marks a quick run) and printed. A
 failing cell stops that dataset, its executed notebook (with the error) is kept, the
 run goes on with the other datasets, and the command exits non-zero naming the notebook
-and the cell; no ``metrics.csv`` is written for a failed run.
+and the cell; no ``metrics.csv`` is written for a failed run. Every run that got as far
+as running a notebook ends with its HTML page, ``<out>/report/index.html``
+(``helpers.html_report``): the failures in red, or the results.
 
 Ctrl-C, SIGTERM or a closed terminal end every process the run started (the Jupyter
 kernels and what they started, training workers included), remove the kernels'
