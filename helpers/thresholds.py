@@ -46,6 +46,11 @@ def validation_pr_curve(inp: ThresholdInputs):
     return p[:-1], r[:-1], t  # drop the (recall 0) end point that has no threshold
 
 
+def curve_f1(p: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """F1 at every point of a precision-recall curve (0 where both are 0)."""
+    return 2 * p * r / np.maximum(p + r, 1e-12)
+
+
 def percentile_98(inp: ThresholdInputs) -> float:
     """Seed 001's rule: flag the top 2% of scores. The seed took the percentile of
     the *test* scores; here it is taken on the validation scores."""
@@ -82,8 +87,7 @@ def validation_figures(inp: ThresholdInputs, threshold: float) -> dict[str, floa
 def best_f1(inp: ThresholdInputs) -> float:
     """The threshold with the highest F1 on the (weighted) validation set."""
     p, r, t = validation_pr_curve(inp)
-    f1 = 2 * p * r / np.maximum(p + r, 1e-12)
-    return float(t[int(np.argmax(f1))])
+    return float(t[int(np.argmax(curve_f1(p, r)))])
 
 
 def flagged_share(inp: ThresholdInputs, threshold: float) -> float:
@@ -112,7 +116,7 @@ def best_f1_budget(inp: ThresholdInputs, budget: float = 0.5) -> float:
     p, r, t = validation_pr_curve(inp)
     # weighted flagged share = flagged anomalies / precision = recall * share / precision
     share = r * inp.anomaly_share / np.maximum(p, 1e-12)
-    f1 = 2 * p * r / np.maximum(p + r, 1e-12)
+    f1 = curve_f1(p, r)
     ok = share <= budget * inp.anomaly_share
     if not ok.any():
         return float(np.nextafter(np.max(inp.val_scores), np.inf))  # flag nothing
@@ -129,7 +133,7 @@ MARGIN = 0.01
 def best_validation_f1(inp: ThresholdInputs) -> float:
     """The highest weighted validation F1 any threshold of this detector reaches."""
     p, r, _ = validation_pr_curve(inp)
-    return float(np.max(2 * p * r / np.maximum(p + r, 1e-12)))
+    return float(np.max(curve_f1(p, r)))
 
 
 def problems(inp: ThresholdInputs, threshold: float) -> list[str]:

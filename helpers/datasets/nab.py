@@ -24,7 +24,8 @@ from .. import paths
 from ..checks import ParameterError, check_known_options
 from .base import RawData, Split
 from .files import check_points, read_csv
-from .series import check_fractions, check_split_options, raw_from_frame, split_series
+from .series import (THRESHOLD_NOTE, check_fractions, check_split_options, raw_from_frame,
+                     split_series)
 
 DEFAULT_FILE = "realKnownCause/ambient_temperature_system_failure.csv"
 LABELS = "labels/combined_windows.json"
@@ -152,11 +153,7 @@ ReLU output unit. With one output unit, a ReLU can die at initialisation: if its
 negative for every value, the output is 0 and its gradient is 0, so training cannot
 revive it. The "reconstruction error" is then the squared value itself.
 """,
-    "06_threshold": """
-The validation part is a slice of time like the test part, not a set enriched with extra
-anomalies, so its own anomaly share is the prior the thresholds assume: the weights above are
-all 1. Scores are per **point**: the mean error of the windows that cover it.
-""",
+    "06_threshold": THRESHOLD_NOTE,
     "07_report": _report,
 }
 

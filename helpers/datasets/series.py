@@ -26,6 +26,12 @@ from .base import RawData, Split
 from .files import check_points, time_key
 
 PARTS = ("train", "val", "test")
+# What notebook 06 says about thresholds on any time series (the datasets' NOTES use it).
+THRESHOLD_NOTE = """
+The validation part is a slice of time like the test part, not a set enriched with extra
+anomalies, so its own anomaly share is the prior the thresholds assume: the weights above are
+all 1. Scores are per **point**: the mean error of the windows that cover it.
+"""
 COLUMNS = ("series", "timestamp", "value", "is_anomaly")
 
 

@@ -27,7 +27,8 @@ from .. import paths
 from ..checks import ParameterError, check_choice, check_int, check_known_options
 from .base import RawData, Split
 from .files import check_points, quote, read_csv, time_key
-from .series import check_fractions, check_split_options, raw_from_frame, split_series
+from .series import (THRESHOLD_NOTE, check_fractions, check_split_options, raw_from_frame,
+                     split_series)
 
 # benchmark -> (folder, file pattern, time column, label column)
 LAYOUTS = {
@@ -164,11 +165,7 @@ NOTES = {
     "02_load": _note_load,
     "03_encoder": _note_encoder,
     "05_compile": _note_compile,
-    "06_threshold": """
-The validation part is a slice of time like the test part, not a set enriched with extra
-anomalies, so its own anomaly share is the prior the thresholds assume: the weights above are
-all 1. Scores are per **point**: the mean error of the windows that cover it.
-""",
+    "06_threshold": THRESHOLD_NOTE,
     "07_report": _note_report,
 }
 
