@@ -5,6 +5,9 @@
 # and the notebook parameters SEED=, EPOCHS=, MODELS=, THRESHOLD=, THREADS=, OPTIONS=
 # (e.g. OPTIONS='{"test_digit": 4}', or per dataset OPTIONS='{"nab": {"file": ...}}');
 # empty means the notebooks' defaults. Other settings than the defaults run in build/runs/<dataset>-<fingerprint>/.
+# EXACT=0 lets the numeric libraries use this CPU's own code (faster on some CPUs); by default
+# (EXACT=1) they are capped at one instruction-set level, so that the same seed gives the same
+# figures on any x86-64 CPU with AVX2 (helpers/cpu_level.py).
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
 VENV   := .venv
@@ -26,6 +29,7 @@ DATASET ?=
 CELL_TIMEOUT ?=
 TIMEOUT ?=
 MEMORY ?=
+EXACT  ?= 1
 
 # Every variable that `make run-all` hands to the runner, as VARIABLE:option. Each one
 # that is set becomes `--option 'value'` (quoted for the shell, quotes in it included);
@@ -45,12 +49,16 @@ NO_PYTHON = error: the kit needs Python 3.11, and $(if $(PYTHON),PYTHON=$(PYTHON
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PYTHONUNBUFFERED := 1
+# Every command below that computes starts through helpers.cpu_level, which sets the
+# libraries' instruction-set level (or not, for EXACT=0) before they load.
+export ANOMALY_KIT_EXACT := $(EXACT)
+AT_LEVEL := $(BIN)/python -m helpers.cpu_level --
 
 .PHONY: help setup run-all test lab data notebooks student grade clean distclean
 
 help:
 	@echo "make run-all   set up and run every notebook for every dataset (DATASETS=, QUICK=1, JOBS=2,"
-	@echo "               SEED=, EPOCHS=, MODELS=, THRESHOLD=, THREADS=, OPTIONS='{...}')"
+	@echo "               SEED=, EPOCHS=, MODELS=, THRESHOLD=, THREADS=, OPTIONS='{...}', EXACT=0)"
 	@echo "make test      set up and run the tests (pytest + nbval + a quick run of all notebooks)"
 	@echo "make lab       open JupyterLab on notebooks/ (LAB_ARGS= adds options, e.g. --no-browser)"
 	@echo "make data      fetch the optional larger datasets into data/"
@@ -73,7 +81,7 @@ $(STAMP): requirements.txt pyproject.toml helpers/kernel.py
 	@echo "set-up done: $(VENV) with the pinned packages and the '$(KERNEL)' Jupyter kernel"
 
 run-all: setup
-	$(BIN)/python -m helpers.runner $(run_args)
+	$(AT_LEVEL) $(BIN)/python -m helpers.runner $(run_args)
 
 # Two streams side by side, since each mostly keeps one core busy: pytest on the helpers'
 # tests (grading a class of four submissions among them), and nbval re-executing the
@@ -83,11 +91,11 @@ run-all: setup
 # stream's report follows the first's.
 test: setup
 	@mkdir -p build
-	@( ANOMALY_KIT_BUILD=build/test-nbval $(BIN)/python -m pytest notebooks --nbval-lax \
+	@( ANOMALY_KIT_BUILD=build/test-nbval $(AT_LEVEL) $(BIN)/python -m pytest notebooks --nbval-lax \
 	    --nbval-cell-timeout=600; nbval=$$?; \
-	  ANOMALY_KIT_BUILD=build/test-second $(BIN)/python -m pytest tests -m second_stream; second=$$?; \
+	  ANOMALY_KIT_BUILD=build/test-second $(AT_LEVEL) $(BIN)/python -m pytest tests -m second_stream; second=$$?; \
 	  [ $$nbval -eq 0 ] && [ $$second -eq 0 ] ) > build/nbval.log 2>&1 & other=$$!; \
-	ANOMALY_KIT_BUILD=build/test $(BIN)/python -m pytest tests -m "not second_stream"; tests=$$?; \
+	ANOMALY_KIT_BUILD=build/test $(AT_LEVEL) $(BIN)/python -m pytest tests -m "not second_stream"; tests=$$?; \
 	wait $$other; notebooks=$$?; \
 	echo; echo "nbval on the committed notebooks (notebooks/*.ipynb), then the tests marked second_stream:"; \
 	cat build/nbval.log; \
@@ -95,7 +103,7 @@ test: setup
 
 # As root (a container), Jupyter refuses to start without --allow-root.
 lab: setup
-	$(BIN)/jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+	$(AT_LEVEL) $(BIN)/jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 data: setup
 	$(BIN)/python -m helpers.download
@@ -104,7 +112,7 @@ data: setup
 # and execute in place the notebooks whose code changed, and the later ones, so that their
 # committed reference outputs are current (see tools/notebooks.py).
 notebooks: setup
-	$(BIN)/python tools/notebooks.py refresh $(if $(filter 1 yes true YES TRUE Yes True,$(ALL)),--all)
+	$(AT_LEVEL) $(BIN)/python tools/notebooks.py refresh $(if $(filter 1 yes true YES TRUE Yes True,$(ALL)),--all)
 
 # The course: students' copies made by nbgrader, and grading a folder of submissions.
 student: setup
@@ -112,7 +120,7 @@ student: setup
 
 grade: setup
 	@test -n $(call quote,$(SUBMISSIONS)) || { echo "error: say which folder to grade: make grade SUBMISSIONS=path/to/folder (one folder per student)" >&2; exit 2; }
-	$(BIN)/python -m helpers.grading $(call quote,$(SUBMISSIONS)) $(call args_of,$(GRADE_VARS))
+	$(AT_LEVEL) $(BIN)/python -m helpers.grading $(call quote,$(SUBMISSIONS)) $(call args_of,$(GRADE_VARS))
 
 clean:
 	rm -rf build

@@ -53,6 +53,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr.warn td { background: #fff3cd; }
 .mark { color: #8a5a00; font-weight: bold; text-align: center; }
 .note { color: #555; }
+pre.summary { white-space: pre-wrap; font-family: inherit; background: #f6f6f6; padding: 0.5em; }
 details { margin: 0.8em 0; } summary { cursor: pointer; }
 div.wide { overflow-x: auto; } td { white-space: nowrap; }
 """
@@ -193,7 +194,7 @@ def key_figures(ds: str, picked: pd.DataFrame) -> str:
 
 def page(out: Path, runs: dict[str, Path], timings: pd.DataFrame, metrics: pd.DataFrame | None,
          failures: list[str], quick: bool, elapsed: float, converted: dict,
-         now: datetime.datetime) -> str:
+         now: datetime.datetime, notes: list[str] | None = None) -> str:
     report = out / "report"
     title = f"Run of {now:%Y-%m-%d %H:%M}"
     parts = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
@@ -217,6 +218,7 @@ def page(out: Path, runs: dict[str, Path], timings: pd.DataFrame, metrics: pd.Da
                   "<details>", "<summary>every threshold method</summary>",
                   table(shown(metrics, list(metrics.columns)), mark_warnings=True),
                   "</details>"]
+    parts += [f'<pre class="summary">{esc(n)}</pre>' for n in notes or []]
 
     seconds = {}
     if timings is not None and not timings.empty:
@@ -268,11 +270,12 @@ def page(out: Path, runs: dict[str, Path], timings: pd.DataFrame, metrics: pd.Da
 
 
 def write(out: Path, runs: dict[str, Path], timings: pd.DataFrame, metrics: pd.DataFrame | None,
-          failures: list[str], quick: bool, elapsed: float) -> Path:
+          failures: list[str], quick: bool, elapsed: float, notes: list[str] | None = None) -> Path:
     """Write ``<out>/report/index.html`` and the HTML of every executed notebook of the
     run folders in ``runs`` (dataset -> run folder; a missing one is skipped); the page's
     path. ``metrics`` is the run's metrics table (None for a failed run), ``failures``
-    the runner's failure messages, ``elapsed`` the run's seconds."""
+    the runner's failure messages, ``elapsed`` the run's seconds, ``notes`` the summary's
+    paragraphs shown under the metrics (the comparison with the reference figures)."""
     out = Path(out)
     report = out / "report"
     made = []
@@ -288,5 +291,5 @@ def write(out: Path, runs: dict[str, Path], timings: pd.DataFrame, metrics: pd.D
         if run_dir.is_dir():
             converted[ds] = convert_folder(run_dir, report / NOTEBOOKS / run_dir.name, make_exporter)
     text = page(out, {ds: Path(r) for ds, r in runs.items()}, timings, metrics, list(failures),
-                quick, elapsed, converted, datetime.datetime.now())
+                quick, elapsed, converted, datetime.datetime.now(), notes)
     return atomic_write(report / "index.html", lambda t: t.write_text(text, encoding="utf-8"))

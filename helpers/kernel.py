@@ -6,7 +6,10 @@ Like ``python -m ipykernel install --sys-prefix``, plus
 - a kernel log level of ERROR, so that ipykernel's notice about local TCP connections
   does not scroll past every headless run;
 - no IPython history: without it every cell that ``make run-all`` and ``make test``
-  execute would go into ``~/.ipython/profile_default/history.sqlite``.
+  execute would go into ``~/.ipython/profile_default/history.sqlite``;
+- the kernel starts through ``helpers.cpu_level``, which caps the numeric libraries at
+  the kit's instruction-set level before they load (unless ``ANOMALY_KIT_EXACT=0``), so
+  that a notebook prints the same figures on any x86-64 CPU with that level.
 
 The kernel spec is written in a temporary folder of its own, removed afterwards
 (ipykernel's own ``install`` leaves an empty ``/tmp/tmp*_kernels/`` behind).
@@ -31,6 +34,7 @@ from pathlib import Path
 NAME = "anomaly-kit"
 DISPLAY = "Python 3 (anomaly kit)"
 ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+LAUNCHER = ["helpers.cpu_level", "--"]  # python -m helpers.cpu_level -- <the kernel's command>
 ARGUMENTS = ["--IPKernelApp.log_level=ERROR", "--HistoryManager.enabled=False"]
 
 
@@ -46,6 +50,8 @@ def install(prefix: str = sys.prefix) -> Path:
         folder = Path(KernelSpecManager().install_kernel_spec(staged, kernel_name=NAME, prefix=prefix))
     spec_file = folder / "kernel.json"
     spec = json.loads(spec_file.read_text())
+    if LAUNCHER[0] not in spec["argv"]:
+        spec["argv"] = [spec["argv"][0], "-m", *LAUNCHER, *spec["argv"]]
     for arg in ARGUMENTS:  # already there; kept for a spec written by an older ipykernel
         if arg not in spec["argv"]:
             spec["argv"].append(arg)

@@ -3,6 +3,7 @@
     python -m helpers.runner [--datasets synthetic,...] [--quick] [--out build]
                              [--seed N] [--epochs N] [--models a,b] [--threshold NAME]
                              [--threads N] [--options '{"key": value}'] [--jobs N]
+                             [--exact 1|0]
 
 For each dataset the eight notebooks run in order with papermill; the executed
 copies go to ``<out>/runs/<dataset>/``, or, when the settings differ from the
@@ -13,6 +14,13 @@ JSON or a Python literal; one whose keys are dataset names gives each its own) b
 those papermill parameters of every notebook; an empty value leaves the notebooks'
 default. They are checked for every dataset before any notebook runs: a bad one stops
 the run with a message naming it and the valid values (exit 2).
+
+The kernels start with the numeric libraries capped at the kit's instruction-set level
+(``helpers.cpu_level``), so that the figures are the same on any x86-64 CPU with it;
+``--exact 0`` (make's ``EXACT=0``, or ``ANOMALY_KIT_EXACT=0``) lets them use the CPU's
+own code, and such a run goes to a folder of its own too. A full run with the default
+settings ends by comparing its chosen rows with the committed reference figures
+(``helpers.reference_figures``).
 
 A dataset whose data must be downloaded first (``make data``) and is not there is
 skipped with a line in the summary; when it was named in ``--datasets`` (rather than
@@ -43,7 +51,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import datasets, html_report, paths, summary
+from . import cpu_level, datasets, html_report, paths, reference_figures, summary
 from .checks import ParameterError, check_choices
 from .interruption import REPORT_TABLES, Run, kernel_manager_class
 # The notebook parameters the runner can set (the make variables of the same name in
@@ -168,11 +176,12 @@ def check_params(chosen: list[str], quick: bool, extras: dict[str, dict]) -> Non
             raise ParameterError(f"{ds}: {err}") from None
 
 
-def run_name(dataset: str, quick: bool, extra: dict) -> str:
+def run_name(dataset: str, quick: bool, extra: dict, exact: bool = True) -> str:
     """The name of a dataset's run folder: the dataset's own for the notebooks' default
     settings, else the dataset's with a fingerprint of the settings that differ (e.g.
     ``nab-3f2a1c9e``), so that runs with other options keep their own results. A value
-    given that equals the default (``--seed 42``) does not count as different."""
+    given that equals the default (``--seed 42``) does not count as different; figures
+    made with the CPU's own code (``exact`` false) do."""
     from .params import configure  # noqa: PLC0415
 
     def settings(**params) -> dict:
@@ -182,6 +191,8 @@ def run_name(dataset: str, quick: bool, extra: dict) -> str:
 
     given, default = settings(**extra), settings()
     changed = {k: given[k] for k in PARAMS if given[k] != default[k]}
+    if not exact:
+        changed["exact"] = 0
     if not changed:
         return dataset
     text = json.dumps(changed, sort_keys=True, default=str)
@@ -267,6 +278,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         ap.add_argument(f"--{name}", default=None, help=f"{what}; empty: the notebooks' default")
     ap.add_argument("--jobs", type=int, default=1,
                     help="datasets run side by side (default 1; timings are only comparable at 1)")
+    ap.add_argument("--exact", default=None,
+                    help=f"1: cap the numeric libraries at {cpu_level.LEVEL}, for the same figures on "
+                         "any x86-64 CPU with it; 0: the CPU's own, faster code (default: "
+                         f"${cpu_level.SWITCH}, else 1)")
     return ap.parse_args(argv)
 
 
@@ -281,6 +296,13 @@ def main(argv=None) -> int:
         print(f"error: --out {args.out} is a folder the kit did not make, and a run clears parts "
               "of its folder; choose a new or empty folder, or leave --out at build",
               file=sys.stderr)
+        return 2
+    if args.exact is not None:
+        os.environ[cpu_level.SWITCH] = str(args.exact).strip()
+    try:  # the kernels inherit these (and set them again as they start)
+        os.environ.update(cpu_level.environment())
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
         return 2
     if not paths.kit_made(out):
         paths.mark_run_dir(out)  # a new folder: the kit's from now on
@@ -298,7 +320,8 @@ def run_all(args, root: Path, out: Path, run: Run) -> int:
         extra = notebook_params(args)
         extras = per_dataset(chosen, extra)
         check_params(chosen, quick, extras)
-        names = {ds: run_name(ds, quick, extras[ds]) for ds in chosen}
+        exact = cpu_level.exact_requested()
+        names = {ds: run_name(ds, quick, extras[ds], exact) for ds in chosen}
     except ParameterError as err:
         suits_some = {"models", "options"} & set(extra)  # values that suit only some datasets
         hint = ("\n  (every dataset runs by default: name those these values suit with "
@@ -356,10 +379,10 @@ def finish(quick: bool, explicit: bool, out: Path, ran: list[str], skipped: dict
         print("FAILED: no dataset could run:\n  - " + "\n  - ".join(skipped.values()), file=sys.stderr)
         return 1
 
-    def page(df=None) -> None:
+    def page(df=None, notes=None) -> None:
         """The run's HTML page, build/report/index.html, with every notebook as HTML."""
         index = html_report.write(out, {ds: out / "runs" / names.get(ds, ds) for ds in ran},
-                                  pd.DataFrame(timings), df, failures, quick, elapsed)
+                                  pd.DataFrame(timings), df, failures, quick, elapsed, notes)
         print(f"\nThe run's page: {paths.show(index)} (every notebook as HTML beside it)")
 
     if failures:
@@ -396,7 +419,14 @@ def finish(quick: bool, explicit: bool, out: Path, ran: list[str], skipped: dict
     print(summary.rounded(shown).to_string(index=False))
     for _, row in picked[warned].iterrows():
         print(f"  ! {row['dataset']} {row['model']} ({row['threshold_method']}): {row['warning']}")
-    page(df)
+    notes = []
+    if not cpu_level.exact_requested():
+        notes.append(f"These figures were made with this CPU's own code ({cpu_level.SWITCH}=0, "
+                     "EXACT=0); another machine may print other ones.")
+    notes.append(reference_figures.verdict(df, all(names.get(ds, ds) == ds for ds in ran), quick))
+    for note in notes:
+        print(f"\n{note}")
+    page(df, notes)
     for line in skipped.values():
         print(f"\n{line}")
     if skipped and explicit:

@@ -1,9 +1,14 @@
 import os
 
-import numpy as np
-import pytest
+from helpers import cpu_level
 
+# `make test` starts pytest at the kit's instruction-set level (helpers/cpu_level.py); a
+# pytest started otherwise gets what can still be set in its process, before NumPy loads.
+os.environ.update(cpu_level.environment())
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 
 @pytest.fixture

@@ -154,6 +154,16 @@ def test_a_successful_run(run):
     assert "Failed" not in text
 
 
+def test_the_summarys_notes_follow_the_metrics(run):
+    out, runs, timings = run
+    note = "Reference figures: 1 of 2 chosen rows differ:\n  - synthetic / deep: roc_auc <0.9>"
+    text = html_report.write(out, runs, timings, metrics(), [], quick=False, elapsed=1.0,
+                             notes=[note]).read_text(encoding="utf-8")
+    assert '<pre class="summary">Reference figures: 1 of 2 chosen rows differ:\n' in text
+    assert "roc_auc &lt;0.9&gt;" in text
+    assert text.index("every threshold method") < text.index("Reference figures") < text.index("<h2>Datasets")
+
+
 def test_the_notebooks_read_offline(run):
     out, runs, timings = run
     html_report.write(out, runs, timings, None, [], quick=False, elapsed=1.0)

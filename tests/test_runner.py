@@ -213,6 +213,14 @@ def test_make_hands_every_variable_to_the_runner_as_written():
 
 
 @needs_make
+@pytest.mark.parametrize("target, command", [("run-all", "helpers.runner"), ("lab", "jupyter lab"),
+                                             ("test", "pytest"), ("grade", "helpers.grading")])
+def test_make_starts_what_computes_at_the_kits_instruction_set_level(target, command):
+    lines = [ln for ln in _make_n(target, "SUBMISSIONS=x").splitlines() if command in ln]
+    assert lines and all(".venv/bin/python -m helpers.cpu_level -- " in ln for ln in lines)
+
+
+@needs_make
 def test_make_lab_allows_root_and_takes_lab_args():
     line = [ln for ln in _make_n("lab", "LAB_ARGS=--no-browser --port=9999").splitlines()
             if "jupyter lab" in ln][-1]
@@ -241,6 +249,8 @@ def test_the_kernel_spec_keeps_no_history_and_no_temporary_folder(tmp_path, monk
     spec = json.loads((folder / "kernel.json").read_text())
     assert "--HistoryManager.enabled=False" in spec["argv"] and "--IPKernelApp.log_level=ERROR" in spec["argv"]
     assert spec["env"] == kernel.ENV and spec["display_name"] == kernel.DISPLAY
+    # the kernel starts through the level's launcher: python -m helpers.cpu_level -- python ...
+    assert spec["argv"][1:4] == ["-m", "helpers.cpu_level", "--"] and "ipykernel_launcher" in spec["argv"]
     assert list(temp.iterdir()) == []
 
 

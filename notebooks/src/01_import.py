@@ -114,8 +114,23 @@ pd.Series(reproducibility.versions(), name="version").to_frame()
 # - TensorFlow uses a fixed number of CPU threads (`threads`), because the order in which
 #   threads add up numbers changes the last digits of a float.
 #
-# The same seed therefore gives the same metrics on the same machine. A different seed gives
-# slightly different figures; that spread is part of the result, not an error.
+# One more thing changes those last digits: the **instruction set** of the CPU. TensorFlow's
+# matrix products (oneDNN), NumPy, OpenBLAS and the C maths library each pick their code for the
+# CPU they run on; a laptop with AVX-512 adds up a sum in another order than one without it, and
+# training turns a difference in the 7th digit into a visibly different model. So this notebook's
+# kernel started with all of them capped at one level, **AVX2** (every x86-64 CPU sold since
+# about 2015 has it; `helpers/cpu_level.py` sets it before the libraries load). The same seed
+# therefore gives the same figures on any x86-64 machine with AVX2: yours, your instructor's and
+# the committed notebooks'. ARM and Apple machines give close but not identical figures.
+# `make run-all EXACT=0` lifts the cap for speed, and marks the figures it makes.
+#
+# A different seed gives somewhat different figures; that spread is part of the result, not an
+# error.
+
+# %%
+from helpers import cpu_level
+
+print(cpu_level.describe())
 
 # %%
 pd.Series(cfg.describe(), name="value").to_frame()

@@ -1,0 +1,115 @@
+"""The reference run's figures, committed with the kit, and whether a run matches them.
+
+``reference_figures.csv`` holds every chosen row (one per dataset and detector, at the
+dataset's chosen threshold) of a default, full ``make run-all`` of every dataset, made at
+the kit's instruction-set level (``helpers.cpu_level``). ``make run-all`` ends by saying
+whether its figures are identical to these, or which rows differ and by how much: on
+any x86-64 CPU with that level they should be identical.
+
+After a change that moves figures on purpose, a maintainer runs a default ``make
+run-all`` and then ``python -m helpers.reference_figures build/report/metrics.csv``.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from . import cpu_level, paths
+
+FILE = Path(__file__).with_name("reference_figures.csv")
+KEY = ["dataset", "model", "threshold_method"]
+FIGURES = ["roc_auc", "pr_auc", "precision", "recall", "f1", "tp", "fp", "fn"]
+KEPT = KEY + FIGURES + ["data_source", "exact"]
+
+
+def load(path: Path = FILE) -> pd.DataFrame:
+    return pd.read_csv(path)
+
+
+def _chosen(metrics: pd.DataFrame) -> pd.DataFrame:
+    picked = metrics[metrics["chosen"].astype(str).str.lower() == "true"]
+    return picked[[c for c in KEPT if c in picked.columns]].reset_index(drop=True)
+
+
+def why_not_comparable(metrics: pd.DataFrame, default_settings: bool, quick: bool,
+                       reference: pd.DataFrame) -> str:
+    """Why a run's figures cannot be held against the reference ("" when they can)."""
+    if quick:
+        return "a quick run (2 epochs) is a smoke test; the reference is a full run"
+    if not default_settings:
+        return "the run's settings differ from the defaults the reference used"
+    exact = metrics["exact"] if "exact" in metrics else pd.Series([None] * len(metrics))
+    labels = {str(x) if pd.notna(x) else "not recorded" for x in exact}
+    if labels != {cpu_level.LEVEL}:
+        return (f"its figures were made with the CPU's own code ({', '.join(sorted(labels))}), "
+                f"not at level {cpu_level.LEVEL}")
+    ref = reference.set_index("dataset")["data_source"].to_dict()
+    sources = metrics["data_source"] if "data_source" in metrics else pd.Series([""] * len(metrics))
+    other = sorted({ds for ds, src in zip(metrics["dataset"], sources.fillna(""))
+                    if ds in ref and str(ref[ds]) != str(src)})
+    if other:
+        return f"{', '.join(other)} ran on other data than the reference ({ref[other[0]]})"
+    return ""
+
+
+def differences(metrics: pd.DataFrame, reference: pd.DataFrame) -> list[str]:
+    """One line per chosen row of ``metrics`` whose figures differ from the reference's
+    (as ``metrics.csv`` stores them, 4 decimals), or which the reference lacks."""
+    run = _chosen(metrics).set_index(KEY)
+    ref = reference[reference["dataset"].isin(set(run.index.get_level_values(0)))].set_index(KEY)
+    lines = []
+    for key in run.index.union(ref.index, sort=False):
+        name = " / ".join(str(k) for k in key)
+        if key not in ref.index:
+            lines.append(f"{name}: not in the reference")
+            continue
+        if key not in run.index:
+            lines.append(f"{name}: in the reference, not in this run")
+            continue
+        changed = []
+        for col in FIGURES:
+            a, b = float(run.at[key, col]), float(ref.at[key, col])
+            if round(a, 4) != round(b, 4):
+                changed.append(f"{col} {a:.4g} (reference {b:.4g}, {a - b:+.4g})")
+        if changed:
+            lines.append(f"{name}: " + ", ".join(changed))
+    return lines
+
+
+def verdict(metrics: pd.DataFrame, default_settings: bool, quick: bool,
+            reference_file: Path = FILE) -> str:
+    """The run summary's paragraph on the reference figures."""
+    if not Path(reference_file).exists():
+        return f"Reference figures: none committed ({paths.show(reference_file)} is missing)."
+    reference = load(reference_file)
+    reason = why_not_comparable(metrics, default_settings, quick, reference)
+    if reason:
+        return f"Reference figures: not compared, because {reason}."
+    diff = differences(metrics, reference)
+    rows = len(_chosen(metrics))
+    if not diff:
+        return (f"Reference figures: identical to the reference figures ({rows} chosen rows, "
+                f"{paths.show(reference_file)}).")
+    return (f"Reference figures: {len(diff)} of {rows} chosen rows differ from "
+            f"{paths.show(reference_file)} (this CPU: {cpu_level.cpu_model()}):\n"
+            + "\n".join(f"  - {line}" for line in diff))
+
+
+def update(metrics_file: Path, reference_file: Path = FILE) -> Path:
+    """Make ``metrics_file`` (a default, full run's ``build/report/metrics.csv``) the
+    reference."""
+    metrics = pd.read_csv(metrics_file)
+    if metrics["quick"].astype(str).str.lower().eq("true").any():
+        raise ValueError(f"{metrics_file} holds a quick run; the reference is a full run")
+    if set(metrics["exact"].fillna("").astype(str)) != {cpu_level.LEVEL}:
+        raise ValueError(f"{metrics_file} was not made at level {cpu_level.LEVEL}")
+    _chosen(metrics).to_csv(reference_file, index=False, float_format="%.4f")
+    return reference_file
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m helpers.reference_figures build/report/metrics.csv")
+    print(f"wrote {update(Path(sys.argv[1]))}")
