@@ -2,7 +2,7 @@
 #   make run-all   set up, then run every notebook for every dataset
 #   make test      set up, then run the tests
 # Options: DATASETS=synthetic (comma-separated), QUICK=1 (2 epochs, a smoke test), JOBS=2,
-# and the notebook parameters SEED=, EPOCHS=, MODELS=, THRESHOLD=, THREADS=, OPTIONS=
+# and the notebook parameters SEED=, EPOCHS=, MODELS=, THRESHOLD=, THREADS=, OPTIONS=, SEEDS=
 # (e.g. OPTIONS='{"test_digit": 4}', or per dataset OPTIONS='{"nab": {"file": ...}}');
 # empty means the notebooks' defaults. Other settings than the defaults run in build/runs/<dataset>-<fingerprint>/.
 # EXACT=0 lets the numeric libraries use this CPU's own code (faster on some CPUs); by default
@@ -22,6 +22,7 @@ MODELS ?=
 THRESHOLD ?=
 THREADS ?=
 OPTIONS ?=
+SEEDS  ?=
 JOBS   ?=
 LAB_ARGS ?=
 SUBMISSIONS ?=
@@ -35,13 +36,13 @@ EXACT  ?= 1
 # that is set becomes `--option 'value'` (quoted for the shell, quotes in it included);
 # the runner checks them all before any notebook runs.
 RUN_VARS := DATASETS:datasets QUICK:quick SEED:seed EPOCHS:epochs MODELS:models \
-            THRESHOLD:threshold THREADS:threads OPTIONS:options JOBS:jobs
+            THRESHOLD:threshold THREADS:threads OPTIONS:options SEEDS:seeds JOBS:jobs
 quote    = '$(subst ','\'',$(1))'
 args_of  = $(foreach v,$(1),$(if $($(firstword $(subst :, ,$(v)))),--$(lastword $(subst :, ,$(v))) $(call quote,$($(firstword $(subst :, ,$(v)))))))
 run_args = $(call args_of,$(RUN_VARS))
 # What `make grade` hands to the grader, the same way.
 GRADE_VARS := DATASET:dataset QUICK:quick SEED:seed EPOCHS:epochs MODELS:models \
-              THRESHOLD:threshold THREADS:threads OPTIONS:options CELL_TIMEOUT:cell-timeout \
+              THRESHOLD:threshold THREADS:threads OPTIONS:options SEEDS:seeds CELL_TIMEOUT:cell-timeout \
               TIMEOUT:timeout MEMORY:memory
 NO_PYTHON = error: the kit needs Python 3.11, and $(if $(PYTHON),PYTHON=$(PYTHON) is not a program,there is no python3.11 or python3 on the PATH); install Python 3.11 and run make again, or point make at it: make PYTHON=/path/to/python3.11 $(or $(MAKECMDGOALS),run-all)
 
@@ -58,7 +59,7 @@ AT_LEVEL := $(BIN)/python -m helpers.cpu_level --
 
 help:
 	@echo "make run-all   set up and run every notebook for every dataset (DATASETS=, QUICK=1, JOBS=2,"
-	@echo "               SEED=, EPOCHS=, MODELS=, THRESHOLD=, THREADS=, OPTIONS='{...}', EXACT=0)"
+	@echo "               SEED=, EPOCHS=, MODELS=, THRESHOLD=, THREADS=, OPTIONS='{...}', SEEDS=3, EXACT=0)"
 	@echo "make test      set up and run the tests (pytest + nbval + a quick run of all notebooks)"
 	@echo "make lab       open JupyterLab on notebooks/ (LAB_ARGS= adds options, e.g. --no-browser)"
 	@echo "make data      fetch the optional larger datasets into data/"

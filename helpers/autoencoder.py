@@ -76,18 +76,21 @@ class Autoencoder(Detector):
         return architectures.get(self.architecture).description
 
     # -- keeping a fitted autoencoder in the run folder ---------------------------
-    def save(self, state) -> None:
-        """The trained model and what its training recorded, into the run folder."""
+    def save(self, state, key: str | None = None) -> None:
+        """The trained model and what its training recorded, into the run folder, under
+        ``key`` (default: the architecture's name)."""
         self._check_fitted()
-        state.save_model("trained", self.model_, key=self.name)
+        key = key or self.name
+        state.save_model("trained", self.model_, key=key)
         params = {k: v for k, v in self.get_params().items() if k != "model"}
         state.save_json("trained", {"params": params, "fit_seconds": self.fit_seconds_,
                                     "history": self.history_, "epochs_run": self.epochs_run_,
-                                    "best_epoch": self.best_epoch_}, key=self.name)
+                                    "best_epoch": self.best_epoch_}, key=key)
 
     @classmethod
     def load(cls, state, name: str) -> "Autoencoder":
-        """A fitted autoencoder as notebook 05 saved it."""
+        """A fitted autoencoder as notebook 05 saved it (``name``: the key it was saved
+        under)."""
         record = state.load_json("trained", key=name)
         if "params" not in record:
             raise MissingStepError(f"{name} in the run folder was trained by an older version of "

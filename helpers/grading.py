@@ -455,7 +455,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("submissions", help="folder with one folder per student")
     ap.add_argument("--dataset", default="synthetic", help="dataset the notebooks are graded on")
     ap.add_argument("--quick", nargs="?", const="1", default="", help="quick reference run (1/0)")
-    for name in ("seed", "epochs", "models", "threshold", "threads", "options"):
+    for name in ("seed", "epochs", "models", "threshold", "threads", "options", "seeds"):
         ap.add_argument(f"--{name}", default=None, help=f"notebook parameter {name}; empty: default")
     ap.add_argument("--cell-timeout", type=int, default=Limits.cell_seconds,
                     help="seconds one cell of a submission may run (default %(default)s)")

@@ -189,7 +189,9 @@ def key_figures(ds: str, picked: pd.DataFrame) -> str:
         warn = f' <span class="mark" title="{esc(warning)}">! {esc(warning)}</span>' if warning else ""
         items.append(f"<li>{esc(label)}: <b>{esc(best['model'])}</b>{esc(method)}: "
                      f"{esc(figures)}{warn}</li>")
-    return "<ul>\n" + "\n".join(items) + "\n</ul>"
+    return ("<ul>\n" + "\n".join(items) + "\n</ul>\n"
+            '<p class="note">"Best" by the figure named; whether a lead over the others is larger '
+            "than the noise of the test sample and of the training seed, 07_report says.</p>")
 
 
 def page(out: Path, runs: dict[str, Path], timings: pd.DataFrame, metrics: pd.DataFrame | None,

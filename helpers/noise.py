@@ -64,19 +64,71 @@ def _percentiles(values: np.ndarray) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
+def weighted_figures(y, scores, weights: np.ndarray, order=None) -> dict[str, np.ndarray]:
+    """ROC-AUC and PR-AUC (average precision, as scikit-learn computes it) of ``scores``
+    for every row of ``weights`` (draws x rows: how often each row was drawn), in one
+    pass over the rows sorted once (``order``: ``scores``' positions from the highest,
+    if already known). Tied scores count as scikit-learn counts them."""
+    y, s = np.asarray(y).astype(int), np.asarray(scores, dtype=float)
+    order = np.argsort(-s, kind="mergesort") if order is None else order
+    w = np.ascontiguousarray(np.atleast_2d(weights).T[order])  # rows x draws, highest score first
+    if not (np.diff(s[order]) == 0).any():  # no ties: only the anomalies' rows need the details
+        at = np.flatnonzero(y[order])
+        drawn = np.cumsum(w, axis=0)[at]  # rows drawn with a score at least each anomaly's
+        wp = w[at]
+        tp = np.cumsum(wp, axis=0)
+        p, n = tp[-1], w.sum(axis=0) - tp[-1]
+        return {"pr_auc": (wp * tp / np.maximum(drawn, 1)).sum(axis=0) / p,  # counts: 0 where 0
+                "roc_auc": (wp * (n - (drawn - tp))).sum(axis=0) / (p * n)}
+    yo = y[order][:, None]
+    pos, neg = w * yo, w * (1 - yo)
+    cuts = np.flatnonzero(np.diff(s[order])) + 1
+    if len(cuts) < len(s) - 1:  # tied scores: one group per distinct score
+        starts = np.r_[0, cuts]
+        pos, neg = np.add.reduceat(pos, starts, axis=0), np.add.reduceat(neg, starts, axis=0)
+    tp, fp = np.cumsum(pos, axis=0), np.cumsum(neg, axis=0)
+    p, n = tp[-1], fp[-1]
+    precision = tp / np.maximum(tp + fp, 1e-300)
+    return {"pr_auc": (pos * precision).sum(axis=0) / p,
+            "roc_auc": (pos * (n - fp + 0.5 * neg)).sum(axis=0) / (p * n)}
+
+
+def draw_weights(y, n: int = DRAWS, seed: int = 0, block: int = 1, chunk: int = 50):
+    """The draws of ``draws`` as weights, ``chunk`` draws (rows) at a time."""
+    size = len(y)
+    batch = []
+    for idx in draws(y, n, seed, block):
+        batch.append(np.bincount(idx, minlength=size))
+        if len(batch) == chunk:
+            yield np.array(batch, dtype=np.float32)  # counts: exact in float32
+            batch = []
+    if batch:
+        yield np.array(batch, dtype=np.float32)
+
+
+def _bootstrapped(y, scores: dict, n: int, seed: int, block: int) -> dict:
+    """name -> figure -> that figure over the draws (the same draws for every name)."""
+    out = {name: {fig: [] for fig in FIGURES} for name in scores}
+    orders = {name: np.argsort(-np.asarray(s, dtype=float), kind="mergesort") for name, s in scores.items()}
+    for w in draw_weights(y, n, seed, block):
+        for name, s in scores.items():
+            for fig, values in weighted_figures(y, s, w, orders[name]).items():
+                out[name][fig].append(values)
+    return {name: {fig: np.concatenate(v) for fig, v in figs.items()} for name, figs in out.items()}
+
+
 def intervals(y, scores: dict, n: int = DRAWS, seed: int = 0, block: int = 1) -> pd.DataFrame:
     """Each detector's ROC-AUC and PR-AUC on the test rows with its 95% bootstrap
     interval; ``scores`` maps a name to its test scores. Columns ``roc_auc``,
     ``roc_auc_lo``, ``roc_auc_hi``, ``pr_auc``, ... indexed by name."""
     y = np.asarray(y).astype(int)
-    idx = list(draws(y, n, seed, block))
+    boot = _bootstrapped(y, scores, n, seed, block)
     rows = {}
     for name, s in scores.items():
-        s = np.asarray(s, dtype=float)
         row = {}
         for fig, func in FIGURES.items():
-            row[fig] = float(func(y, s))
-            row[f"{fig}_lo"], row[f"{fig}_hi"] = _percentiles(np.array([func(y[i], s[i]) for i in idx]))
+            row[fig] = float(func(y, np.asarray(s, dtype=float)))
+            row[f"{fig}_lo"], row[f"{fig}_hi"] = _percentiles(boot[name][fig])
         rows[name] = row
     return pd.DataFrame.from_dict(rows, orient="index")
 
@@ -87,10 +139,26 @@ def gap(y, a, b, figure: str = "pr_auc", n: int = DRAWS, seed: int = 0,
     gap over paired bootstrap draws: ``(gap, low, high)``."""
     y = np.asarray(y).astype(int)
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    boot = _bootstrapped(y, {"a": a, "b": b}, n, seed, block)
+    lo, hi = _percentiles(boot["a"][figure] - boot["b"][figure])
     func = FIGURES[figure]
-    diffs = np.array([func(y[i], a[i]) - func(y[i], b[i]) for i in draws(y, n, seed, block)])
-    lo, hi = _percentiles(diffs)
     return float(func(y, a) - func(y, b)), lo, hi
+
+
+def gaps(y, scores: dict, best: str, others, n: int = DRAWS, seed: int = 0,
+         block: int = 1) -> dict[tuple[str, str], tuple[float, float, float]]:
+    """``gap`` of ``best`` against each of ``others`` on ROC-AUC and PR-AUC:
+    (other, figure) -> (gap, low, high); positive means ``best`` is ahead."""
+    y = np.asarray(y).astype(int)
+    others = [o for o in others if o != best]
+    boot = _bootstrapped(y, {k: scores[k] for k in [best, *others]}, n, seed, block)
+    out = {}
+    for o in others:
+        for fig, func in FIGURES.items():
+            lo, hi = _percentiles(boot[best][fig] - boot[o][fig])
+            out[(o, fig)] = (float(func(y, np.asarray(scores[best], dtype=float))
+                                   - func(y, np.asarray(scores[o], dtype=float))), lo, hi)
+    return out
 
 
 def beyond_noise(low: float, high: float) -> bool:

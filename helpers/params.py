@@ -29,6 +29,7 @@ class RunConfig:
     threads: int
     run_dir: Path = field(repr=False)
     options: dict = field(default_factory=dict)
+    seeds: int = 1  # how many seeds the kit's own autoencoder trains with, to measure noise
 
     def describe(self) -> dict:
         d = asdict(self)
@@ -37,6 +38,7 @@ class RunConfig:
 
 
 QUICK_EPOCHS = 2
+SEEDS = 3  # a full run's default number of training seeds for the noise estimate
 
 
 def configure(
@@ -49,6 +51,7 @@ def configure(
     threads: int = 2,
     run_dir: str | None = None,
     options: dict | None = None,
+    seeds: int | str = "default",
 ) -> RunConfig:
     """Validate the notebook parameters and return the run's configuration.
 
@@ -64,6 +67,9 @@ def configure(
     check_int("epochs", epochs, minimum=1)
     check_bool("quick", quick)
     check_int("threads", threads, minimum=1)
+    if seeds == "default":
+        seeds = 1 if quick else SEEDS
+    check_int("seeds", seeds, minimum=1)
     if threshold == "default":
         threshold = spec.threshold
     check_choice("threshold", threshold, thresholds.names())
@@ -83,4 +89,5 @@ def configure(
     run_dir = paths.check_run_dir(run_dir)
     if quick:
         epochs = min(epochs, QUICK_EPOCHS)
-    return RunConfig(dataset, seed, epochs, quick, models, threshold, threads, run_dir, options)
+    return RunConfig(dataset, seed, epochs, quick, models, threshold, threads, run_dir, options,
+                     seeds)

@@ -2,14 +2,14 @@
 
     python -m helpers.runner [--datasets synthetic,...] [--quick] [--out build]
                              [--seed N] [--epochs N] [--models a,b] [--threshold NAME]
-                             [--threads N] [--options '{"key": value}'] [--jobs N]
-                             [--exact 1|0]
+                             [--threads N] [--options '{"key": value}'] [--seeds N]
+                             [--jobs N] [--exact 1|0]
 
 For each dataset the eight notebooks run in order with papermill; the executed
 copies go to ``<out>/runs/<dataset>/``, or, when the settings differ from the
 notebooks' defaults, to ``<out>/runs/<dataset>-<fingerprint>/`` (``run_name``), so
 that a run with other options never overwrites the default run's results. ``--seed``,
-``--epochs``, ``--models``, ``--threshold``, ``--threads`` and ``--options`` (a dict, as
+``--epochs``, ``--models``, ``--threshold``, ``--threads``, ``--seeds`` and ``--options`` (a dict, as
 JSON or a Python literal; one whose keys are dataset names gives each its own) become
 those papermill parameters of every notebook; an empty value leaves the notebooks'
 default. They are checked for every dataset before any notebook runs: a bad one stops
@@ -56,7 +56,7 @@ from .checks import ParameterError, check_choices
 from .interruption import REPORT_TABLES, Run, kernel_manager_class
 # The notebook parameters the runner can set (the make variables of the same name in
 # capitals); the others (dataset, quick, run_dir) it sets itself.
-PARAMS = ("seed", "epochs", "models", "threshold", "threads", "options")
+PARAMS = ("seed", "epochs", "models", "threshold", "threads", "options", "seeds")
 QUICK_ON = ("1", "yes", "true")
 QUICK_OFF = ("", "0", "no", "false")
 QUICK_NOTE = "quick mode: a smoke test, not a result"
@@ -121,7 +121,7 @@ def parse_param(name: str, text: str):
     text = text.strip()
     if name == "options":
         return parse_options(text)
-    if name in ("seed", "epochs", "threads"):
+    if name in ("seed", "epochs", "threads", "seeds"):
         try:
             return int(text)
         except ValueError:
@@ -274,7 +274,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                        ("models", "comma-separated autoencoders ('default': the dataset's)"),
                        ("threshold", "threshold method of the report ('default': the dataset's)"),
                        ("threads", "CPU threads TensorFlow may use, and trainings side by side"),
-                       ("options", "dataset settings, a dict as JSON or a Python literal")]:
+                       ("options", "dataset settings, a dict as JSON or a Python literal"),
+                       ("seeds", "trainings of each dataset's own autoencoder, to measure the "
+                                 "seed's noise ('default': 3; 1 in quick mode)")]:
         ap.add_argument(f"--{name}", default=None, help=f"{what}; empty: the notebooks' default")
     ap.add_argument("--jobs", type=int, default=1,
                     help="datasets run side by side (default 1; timings are only comparable at 1)")

@@ -15,11 +15,13 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from . import architectures, reproducibility, scoring, training
+from . import architectures, noise, reproducibility, scoring, training
 from .parallel import starmap
 from .datasets.base import Split
 
 KEYS = ("learning_rate", "weight_decay", "epochs", "batch_size")
+SCORES = "val scores"  # each setting's validation scores, while the noise is measured
+NEAR_BEST = "within noise of best"
 
 
 def combinations(grid: dict, quick: bool = False) -> list[dict]:
@@ -56,7 +58,7 @@ def evaluate_one(model_name: str, params: dict, split: Split, seed: int,
             "gap": float(anomalous.mean() - normal.mean()),
             "val ROC-AUC": float(roc_auc_score(split.y_val, score)),
             "val PR-AUC": float(average_precision_score(split.y_val, score)),
-            "seconds": round(seconds, 2)}
+            "seconds": round(seconds, 2), SCORES: np.asarray(score, dtype=float)}
 
 
 def run(models, grid: dict, split: Split, seed: int, quick: bool = False,
@@ -73,7 +75,26 @@ def run(models, grid: dict, split: Split, seed: int, quick: bool = False,
         split = replace(split, X_train=split.X_train[np.sort(keep)])
     rows = starmap(evaluate_one, [(m, p, split, seed, threads) for m in models_for(models, quick)
                                   for p in combinations(grid, quick)], jobs)
-    return pd.DataFrame(rows)
+    results = pd.DataFrame(rows)
+    results[NEAR_BEST] = near_best(results, split)
+    return results.drop(columns=SCORES)
+
+
+def near_best(results: pd.DataFrame, split: Split) -> list[bool]:
+    """For each setting, whether its validation ROC-AUC lies within the noise of the best
+    one's: the 95% interval of the gap, over paired bootstrap draws of the validation
+    rows (``helpers.noise``), holds 0. The best setting itself is marked too."""
+    best = results["val ROC-AUC"].idxmax()
+    block = noise.block_length(split.y_val, split.groups("val"))
+    marks = []
+    for i, row in results.iterrows():
+        if i == best:
+            marks.append(True)
+            continue
+        _, lo, hi = noise.gap(split.y_val, results.at[best, SCORES], row[SCORES], "roc_auc",
+                              n=200, seed=0, block=block)
+        marks.append(not noise.beyond_noise(lo, hi))
+    return marks
 
 
 def rankings(results: pd.DataFrame, top: int = 5) -> dict[str, pd.DataFrame]:
@@ -91,7 +112,7 @@ def lowest_mse_vs_best(results: pd.DataFrame) -> pd.DataFrame:
     a = results.loc[results["val MSE normal"].idxmin()]
     b = results.loc[results["val ROC-AUC"].idxmax()]
     return pd.DataFrame({"lowest normal MSE": a, "highest validation ROC-AUC": b}).T[
-        ["model", *KEYS, "val MSE normal", "gap", "val ROC-AUC"]]
+        ["model", *KEYS, "val MSE normal", "gap", "val ROC-AUC", *([NEAR_BEST] if NEAR_BEST in results else [])]]
 
 
 def verdict(results: pd.DataFrame) -> str:
@@ -106,7 +127,12 @@ def verdict(results: pd.DataFrame) -> str:
         return (f"Here the setting with the lowest normal error ({a['model']}) ties for the "
                 f"highest validation ROC-AUC ({a['val ROC-AUC']:.3f}); on this grid the two goals "
                 "happen to agree. Compare the other rankings above: they need not.")
+    if NEAR_BEST in results and bool(a[NEAR_BEST]):
+        return (f"The best reconstructor ({a['model']}, normal MSE {a['val MSE normal']:.4f}) reaches "
+                f"validation ROC-AUC {a['val ROC-AUC']:.3f}, the best detector ({b['model']}) "
+                f"{b['val ROC-AUC']:.3f}: a gap within noise, so on this grid the lowest error "
+                "did not pick a detector measurably weaker than the best.")
     return (f"The best reconstructor ({a['model']}, normal MSE {a['val MSE normal']:.4f}) reaches "
             f"validation ROC-AUC {a['val ROC-AUC']:.3f}; the best detector ({b['model']}, normal "
-            f"MSE {b['val MSE normal']:.4f}) reaches {b['val ROC-AUC']:.3f}. Tuning for the "
-            "lowest error would have picked the weaker detector.")
+            f"MSE {b['val MSE normal']:.4f}) reaches {b['val ROC-AUC']:.3f}, a gap beyond noise. "
+            "Tuning for the lowest error would have picked the weaker detector.")

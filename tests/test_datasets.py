@@ -94,6 +94,27 @@ def test_the_verdict_names_every_baseline_that_wins():
     assert "is NOT met" in text  # PR-AUC 0.4 is below the bar
 
 
+def test_the_verdict_says_which_comparisons_are_within_noise():
+    import pandas as pd
+
+    table = pd.DataFrame({"roc_auc": [0.75, 0.76, 0.52, 0.74], "pr_auc": [0.51, 0.47, 0.01, 0.52],
+                          "f1": [0.65, 0.55, 0.01, 0.66]},
+                         index=["kit_dense", "pca", "isolation_forest", "mahalanobis"])
+    gaps = {("pca", "roc_auc"): (-0.01, -0.03, 0.01), ("pca", "pr_auc"): (0.04, 0.01, 0.07),
+            ("mahalanobis", "roc_auc"): (0.01, -0.01, 0.03), ("mahalanobis", "pr_auc"): (-0.01, -0.02, -0.001),
+            ("isolation_forest", "roc_auc"): (0.2, 0.1, 0.3), ("isolation_forest", "pr_auc"): (0.5, 0.4, 0.6)}
+    text = datasets.verdict("synthetic", "kit_dense", table, gaps)
+    assert ("On test ROC-AUC a baseline beats kit_dense (0.750): pca (0.760; within noise: 95% "
+            "interval of the gap -0.030 to +0.010).") in text
+    assert "mahalanobis (0.520; beyond noise: 95% interval of the gap -0.020 to -0.001)" in text
+    clear = table.assign(roc_auc=[0.9, 0.5, 0.5, 0.5], pr_auc=[0.6, 0.1, 0.1, 0.1])
+    text = datasets.verdict("synthetic", "kit_dense", clear, gaps)
+    assert "on test ROC-AUC and PR-AUC; within noise against pca on ROC-AUC, mahalanobis on ROC-AUC." in text
+    intervals = pd.DataFrame({"pr_auc_lo": [0.45], "pr_auc_hi": [0.7]}, index=["kit_dense"])
+    text = datasets.verdict("synthetic", "kit_dense", clear, gaps, intervals)
+    assert "PR-AUC 0.600 against the bar's 0.5: 95% interval 0.450 to 0.700, within noise of it." in text
+
+
 def test_no_bar_no_bar_verdict(monkeypatch):
     import dataclasses
 

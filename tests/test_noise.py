@@ -53,6 +53,22 @@ def test_a_clear_gap_is_beyond_noise_and_a_copy_with_jitter_is_within(data):
     assert noise.gap_text(lo, hi).startswith("within noise: 95% interval of the gap")
 
 
+def test_the_weighted_figures_are_scikit_learns_also_with_ties_and_repeats(data):
+    from sklearn.metrics import average_precision_score
+
+    y, good, rng = data
+    tied = np.round(good, 1)  # many equal scores
+    for s in (good, tied):
+        once = noise.weighted_figures(y, s, np.ones(len(y)))
+        assert once["roc_auc"][0] == pytest.approx(roc_auc_score(y, s), abs=1e-9)
+        assert once["pr_auc"][0] == pytest.approx(average_precision_score(y, s), abs=1e-9)
+        idx = next(noise.draws(y, n=1, seed=5))
+        w = np.bincount(idx, minlength=len(y))[None, :].astype(float)
+        again = noise.weighted_figures(y, s, w)
+        assert again["roc_auc"][0] == pytest.approx(roc_auc_score(y[idx], s[idx]), abs=1e-9)
+        assert again["pr_auc"][0] == pytest.approx(average_precision_score(y[idx], s[idx]), abs=1e-9)
+
+
 def test_the_same_seed_gives_the_same_interval(data):
     y, good, _ = data
     assert noise.intervals(y, {"a": good}, n=50, seed=3).equals(noise.intervals(y, {"a": good}, n=50, seed=3))

@@ -33,6 +33,7 @@ def test_dataset_defaults(tmp_path):
     (dict(epochs=2.5), ["epochs=2.5"]),
     (dict(seed=-1), ["seed=-1"]),
     (dict(threads=0), ["threads=0"]),
+    (dict(seeds=0), ["seeds=0", ">= 1"]),
     (dict(quick="yes"), ["quick='yes'", "True or False"]),
     (dict(models=[]), ["models=[]", "at least one"]),
     (dict(run_dir=""), ["run_dir=''"]),
@@ -45,6 +46,12 @@ def test_bad_parameters_name_the_value_and_the_valid_ones(kwargs, names):
         configure(**kwargs)
     for name in names:
         assert name in str(err.value)
+
+
+def test_a_full_run_trains_three_seeds_and_a_quick_one_one(tmp_path):
+    assert configure(run_dir=str(tmp_path)).seeds == 3
+    assert configure(quick=True, run_dir=str(tmp_path)).seeds == 1
+    assert configure(quick=True, seeds=2, run_dir=str(tmp_path)).seeds == 2
 
 
 def test_quick_mode_caps_epochs(tmp_path):

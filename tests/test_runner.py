@@ -75,6 +75,7 @@ quick = False
 models = "default"
 threshold = "default"
 threads = 2
+seeds = "default"
 run_dir = None
 options = {}"""
 RECORD = """import json, logging
@@ -82,7 +83,7 @@ import pandas as pd
 from helpers import paths, summary
 run = paths.project_root() / run_dir
 got = dict(dataset=dataset, seed=seed, epochs=epochs, quick=quick, models=models,
-           threshold=threshold, threads=threads, options=options,
+           threshold=threshold, threads=threads, options=options, seeds=seeds,
            filters=[type(f).__name__ for f in logging.getLogger("asyncio").filters])
 (run / "params.json").write_text(json.dumps(got))
 row = dict.fromkeys(summary.COLUMNS)
@@ -145,16 +146,18 @@ def test_the_run_passes_its_parameters_and_marks_quick_rows(tmp_path, capfd):
     out = tmp_path / "out"
     code = runner.main(["--datasets", "synthetic", "--notebooks", str(nbs), "--out", str(out),
                         "--quick", "yes", "--seed", "7", "--epochs", "3", "--models", "kit_dense",
-                        "--threshold", "mean_3std", "--threads", "1", "--options", "{}"])
+                        "--threshold", "mean_3std", "--threads", "1", "--options", "{}",
+                        "--seeds", "2"])
     printed = capfd.readouterr()
     assert code == 0, printed.err
     name = runner.run_name("synthetic", True, runner.notebook_params(runner.parse_args(
         ["--seed", "7", "--epochs", "3", "--models", "kit_dense", "--threshold", "mean_3std",
-         "--threads", "1", "--options", "{}"])))
+         "--threads", "1", "--options", "{}", "--seeds", "2"])))
     assert name.startswith("synthetic-") and f"synthetic in {name}/" in printed.out
     got = json.loads((out / "runs" / name / "params.json").read_text())
     assert got == dict(dataset="synthetic", seed=7, epochs=3, quick=True, models=["kit_dense"],
-                       threshold="mean_3std", threads=1, options={}, filters=["_QuietShutdown"])
+                       threshold="mean_3std", threads=1, options={}, seeds=2,
+                       filters=["_QuietShutdown"])
     df = pd.read_csv(out / "report" / "metrics.csv")
     assert list(df.columns) == summary.COLUMNS and df["quick"].all()  # the run's flag wins
     header = printed.out.split("All notebooks ran in")[1].splitlines()[0]
@@ -201,12 +204,12 @@ def test_make_hands_every_variable_to_the_runner_as_written():
     options = """{"file": "realKnownCause/it's x.csv"}"""
     lines = _make_n("run-all", "DATASETS=nab", "QUICK=0", "SEED=3", "EPOCHS=5",
                     "MODELS=ts_dense,ts_kit", "THRESHOLD=best_f1", "THREADS=1", f"OPTIONS={options}",
-                    "JOBS=2").splitlines()
+                    "SEEDS=2", "JOBS=2").splitlines()
     argv = shlex.split([line for line in lines if "helpers.runner" in line][-1])
     args = runner.parse_args(argv[argv.index("helpers.runner") + 1:])
     assert (args.datasets, args.quick, args.seed, args.epochs, args.models, args.threshold,
-            args.threads, args.options, args.jobs) == ("nab", "0", "3", "5", "ts_dense,ts_kit",
-                                                       "best_f1", "1", options, 2)
+            args.threads, args.options, args.seeds, args.jobs) == ("nab", "0", "3", "5", "ts_dense,ts_kit",
+                                                                   "best_f1", "1", options, "2", 2)
     plain = [line for line in _make_n("run-all").splitlines() if "helpers.runner" in line][-1]
     argv = shlex.split(plain)
     assert argv[argv.index("helpers.runner") + 1:] == ["--datasets", "all"]

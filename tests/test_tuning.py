@@ -31,6 +31,26 @@ def test_grid_runs_on_validation_data_only():
     assert res.loc[0, "gap"] == pytest.approx(res.loc[0, "val MSE anomalies"] - res.loc[0, "val MSE normal"])
     assert "lowest normal MSE" in tuning.rankings(res)
     assert isinstance(tuning.verdict(res), str)
+    assert res.loc[0, tuning.NEAR_BEST] and tuning.SCORES not in res  # the best is near itself
+
+
+def test_settings_within_the_noise_of_the_best_are_marked():
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(400, int), np.ones(40, int)]
+    split = Split(np.zeros((5, 2)), np.zeros((440, 2)), y, np.zeros((5, 2)), np.zeros(5, int), 0.1)
+    good = np.r_[rng.normal(0, 1, 400), rng.normal(2, 1, 40)]
+    res = pd.DataFrame({"val ROC-AUC": [0.9, 0.89, 0.5],
+                        tuning.SCORES: [good, good + rng.normal(0, 0.05, 440), rng.normal(0, 1, 440)]})
+    assert tuning.near_best(res, split) == [True, True, False]
+
+
+def test_the_verdict_says_when_the_gap_is_within_noise():
+    res = pd.DataFrame([
+        {"model": "a", "val MSE normal": 0.01, "val ROC-AUC": 0.88, tuning.NEAR_BEST: True},
+        {"model": "b", "val MSE normal": 0.05, "val ROC-AUC": 0.9, tuning.NEAR_BEST: True},
+    ])
+    assert "a gap within noise" in tuning.verdict(res)
+    assert "beyond noise" in tuning.verdict(res.assign(**{tuning.NEAR_BEST: [False, True]}))
 
 
 def test_verdict_says_when_goals_disagree():

@@ -150,24 +150,57 @@ def bar_text(name: str) -> str:
     return " and ".join(parts)
 
 
-def verdict(name: str, best: str, table) -> str:
+def verdict(name: str, best: str, table, gaps: dict | None = None,
+            intervals=None) -> str:
     """How the best autoencoder ``best`` did on the test set, as sentences: whether it met
     the dataset's course bar (only for a dataset that has one), and every baseline of the
-    run (rows of ``table``, indexed by model) that beat it on ROC-AUC or PR-AUC, by name."""
+    run (rows of ``table``, indexed by model) that beat it on ROC-AUC or PR-AUC, by name.
+
+    With ``gaps`` (``noise.gaps``: (other, figure) -> (gap, low, high) of ``best``
+    against the others) and ``intervals`` (``noise.intervals``, indexed by model), each
+    comparison also says whether it is larger than the noise of the test sample."""
+    from .. import noise  # noqa: PLC0415
+
     s, row = spec(name), table.loc[best]
     lines = []
+    figures = {"roc_auc": "ROC-AUC", "pr_auc": "PR-AUC"}
+
+    def against(other, m) -> str:
+        if not gaps or (other, m) not in gaps:
+            return ""
+        _, lo, hi = gaps[(other, m)]
+        return f" ({noise.gap_text(lo, hi)})"
+
     if s.bar or s.bar_beats:
         met = "met" if meets_bar(name, row, table) else "NOT met"
         lines.append(f"The course bar ({bar_text(name)}) is {met} by {best}.")
+        if intervals is not None and best in intervals.index:
+            for k, v in s.bar.items():
+                if k not in figures:
+                    continue
+                lo, hi = intervals.loc[best, f"{k}_lo"], intervals.loc[best, f"{k}_hi"]
+                side = ("above it beyond noise" if lo >= v else "below it beyond noise" if hi < v
+                        else "within noise of it")
+                lines.append(f"  {figures[k]} {row[k]:.3f} against the bar's {v}: 95% interval "
+                             f"{lo:.3f} to {hi:.3f}, {side}.")
+        for other in s.bar_beats:
+            for m, label in figures.items():
+                if other in table.index:
+                    lines.append(f"  {label} {row[m]:.3f} against {other}'s {table.loc[other, m]:.3f}"
+                                 f"{against(other, m)}.")
     rivals = [b for b in s.baselines if b in table.index]
-    figures = {"roc_auc": "ROC-AUC", "pr_auc": "PR-AUC"}
     ahead = {m: [b for b in rivals if table.loc[b, m] > row[m]] for m in figures}
     if rivals and not any(ahead.values()):
+        close = [f"{b} on {figures[m]}" for b in rivals for m in figures
+                 if gaps and (b, m) in gaps and not noise.beyond_noise(*gaps[(b, m)][1:])]
         lines.append(f"{best} beats every baseline of this run ({', '.join(rivals)}) on test "
-                     "ROC-AUC and PR-AUC.")
+                     "ROC-AUC and PR-AUC" + (f"; within noise against {', '.join(close)}." if close
+                                             else ", beyond noise." if gaps else "."))
     for m, label in figures.items():
         if ahead[m]:
-            better = ", ".join(f"{b} ({table.loc[b, m]:.3f})" for b in ahead[m])
+            better = ", ".join(f"{b} ({table.loc[b, m]:.3f}"
+                               + (f"; {noise.gap_text(*gaps[(b, m)][1:])})" if gaps and (b, m) in gaps
+                                  else ")") for b in ahead[m])
             lines.append(f"On test {label} a baseline beats {best} ({row[m]:.3f}): {better}.")
     return "\n".join(lines)
 

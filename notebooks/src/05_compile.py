@@ -43,17 +43,18 @@ quick = False           # True: 2 epochs, a smoke test for CI, not a result
 models = "default"      # the dataset's autoencoders, or a list such as ["kit_dense"]
 threshold = "default"   # threshold method for the report ("default": the dataset's)
 threads = 2             # CPU threads TensorFlow may use (fixed, for reproducibility)
+seeds = "default"       # trainings of the kit's own autoencoder, to measure noise ("default": 3; quick: 1)
 run_dir = None          # None: build/runs/<dataset>
 options = {}            # dataset settings, e.g. {"test_digit": 4} for mnist
 
 # %%
 import pandas as pd
-from helpers import datasets, detectors, pitfalls, plots
+from helpers import datasets, detectors, pitfalls, plots, seed_runs
 from helpers.session import load_split
 from helpers.session import begin
 
 cfg, state = begin("05_compile", dataset=dataset, seed=seed, epochs=epochs, quick=quick,
-                   models=models, threshold=threshold, threads=threads, run_dir=run_dir,
+                   models=models, threshold=threshold, threads=threads, seeds=seeds, run_dir=run_dir,
                    options=options)
 
 # %%
@@ -73,6 +74,19 @@ for det in fitted.values():
 pd.DataFrame([{"model": name, "epochs run": d.epochs_run_, "best epoch": d.best_epoch_,
                "best validation loss": round(min(d.history_["val_loss"]), 4),
                "seconds": round(d.fit_seconds_, 1)} for name, d in fitted.items()]).set_index("model")
+
+# %% [markdown]
+# ## The same model, other seeds
+#
+# How much of a result is the seed's doing? The dataset's own autoencoder trains again with each of
+# the run's other seeds (`seeds` in the parameters: 3 in a full run, so two more; none in quick
+# mode), on the same rows with the same settings. Notebook 07 reports how far their figures spread.
+
+# %%
+again = seed_runs.train(state, split, cfg, batch_size)
+print(f"{datasets.focus(cfg.dataset, cfg.models)}: trained with seeds "
+      f"{', '.join(str(s) for s in [cfg.seed, *again])}" if again else
+      "one seed in this run: no other trainings")
 
 # %% [markdown]
 # ## Loss curves

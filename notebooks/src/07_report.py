@@ -48,6 +48,7 @@ quick = False           # True: 2 epochs, a smoke test for CI, not a result
 models = "default"      # the dataset's autoencoders, or a list such as ["kit_dense"]
 threshold = "default"   # threshold method for the report ("default": the dataset's)
 threads = 2             # CPU threads TensorFlow may use (fixed, for reproducibility)
+seeds = "default"       # trainings of the kit's own autoencoder, to measure noise ("default": 3; quick: 1)
 run_dir = None          # None: build/runs/<dataset>
 options = {}            # dataset settings, e.g. {"test_digit": 4} for mnist
 
@@ -55,12 +56,13 @@ options = {}            # dataset settings, e.g. {"test_digit": 4} for mnist
 import pandas as pd
 import numpy as np
 from sklearn.metrics import classification_report
-from helpers import datasets, detectors, metrics, pitfalls, plots, scoring, summary, training
+from helpers import (datasets, detectors, metrics, noise, pitfalls, plots, scoring, seed_runs,
+                     summary, training)
 from helpers.session import load_split
 from helpers.session import begin
 
 cfg, state = begin("07_report", dataset=dataset, seed=seed, epochs=epochs, quick=quick,
-                   models=models, threshold=threshold, threads=threads, run_dir=run_dir,
+                   models=models, threshold=threshold, threads=threads, seeds=seeds, run_dir=run_dir,
                    options=options)
 
 # %%
@@ -86,10 +88,10 @@ for name in spec.baselines:
 # applied to the third.
 
 # %%
-rows, test_scores = [], {}
+rows, test_scores, val_scores = [], {}, {}
 for name, det in fitted.items():
     scores = {part: det.score_samples(split, part) for part in ("train", "val", "test")}
-    test_scores[name] = scores["test"]
+    test_scores[name], val_scores[name] = scores["test"], scores["val"]
     rows += summary.detector_rows(cfg.dataset, det, scores, split, chosen, quick=cfg.quick,
                                   seed=cfg.seed, options=datasets.check_options(cfg.dataset, cfg.options))
 results = summary.frame(rows)
@@ -114,6 +116,35 @@ print(summary.warnings_text(headline))
 plots.metric_bars(headline.reset_index(), by="model");
 
 # %% [markdown]
+# ## How much of this is noise?
+#
+# Two kinds of chance are in every figure above.
+#
+# - **The test sample.** Another test set of the same size would give other figures. The
+#   *bootstrap* imitates that: it draws the test rows again, with replacement, a few hundred times
+#   and recomputes ROC-AUC and PR-AUC each time; the middle 95% of those values is the interval
+#   below. (A time series is drawn in blocks of consecutive points, as its points are not
+#   independent.) No model is retrained for this.
+# - **The training seed.** It draws the initial weights and the order of the batches. Notebook 05
+#   trained the dataset's own autoencoder with `seeds` seeds (3 in a full run, 1 in quick mode);
+#   the table after the intervals shows how far its figures move from seed to seed.
+#
+# When two detectors are compared below, both are scored on the *same* bootstrap draws; the gap is
+# called **within noise** when its 95% interval holds 0.
+
+# %%
+block = noise.block_length(split.y_test, split.groups("test"))
+test_noise = noise.intervals(split.y_test, test_scores, seed=cfg.seed, block=block)
+test_noise.round(3)
+
+# %%
+focus = datasets.focus(cfg.dataset, cfg.models)
+by_seed = seed_runs.figures(state, split, cfg, chosen, trained[focus])
+print(f"{focus}, trained with {len(by_seed)} seed(s), test figures at the {chosen!r} threshold:")
+display(by_seed.round(3))
+seed_runs.spread(by_seed).round(3)
+
+# %% [markdown]
 # Which autoencoder is "the kit's best"? We pick it by **validation** PR-AUC, never by test
 # figures, then read its test figures.
 
@@ -121,10 +152,25 @@ plots.metric_bars(headline.reset_index(), by="model");
 best = headline.loc[cfg.models, "val_pr_auc"].idxmax()
 b = headline.loc[best]
 print(f"best autoencoder by validation PR-AUC: {best}")
+runners_up = headline.loc[cfg.models, "val_pr_auc"].drop(best)
+if len(runners_up):
+    second = runners_up.idxmax()
+    g, lo, hi = noise.gap(split.y_val, val_scores[best], val_scores[second], "pr_auc", seed=cfg.seed,
+                          block=noise.block_length(split.y_val, split.groups("val")))
+    print(f"  ahead of the next, {second}, by {g:+.3f} validation PR-AUC ({noise.gap_text(lo, hi)})")
 print(f"test set: PR-AUC {b.pr_auc:.3f}, ROC-AUC {b.roc_auc:.3f}, anomaly-class F1 {b.f1:.3f}, "
       f"precision {b.precision:.3f}, recall {b.recall:.3f} (threshold method {chosen!r})")
 print(f"chance level of PR-AUC (the test set's anomaly share): {split.y_test.mean():.3f}")
-print(datasets.verdict(cfg.dataset, best, headline))
+gaps = noise.gaps(split.y_test, test_scores, best, spec.baselines, seed=cfg.seed, block=block)
+print(datasets.verdict(cfg.dataset, best, headline, gaps, test_noise))
+if len(by_seed) > 1:
+    r = seed_runs.spread(by_seed)
+    print(f"Seed noise: over {len(by_seed)} seeds {focus}'s test PR-AUC ranged {r.at['pr_auc', 'min']:.3f} "
+          f"to {r.at['pr_auc', 'max']:.3f} and ROC-AUC {r.at['roc_auc', 'min']:.3f} to "
+          f"{r.at['roc_auc', 'max']:.3f}; a gap between detectors smaller than that may be the "
+          "seed's doing.")
+else:
+    print("Seed noise: not measured (one seed; a full run trains 3).")
 
 # %% [markdown]
 # `make test` checks the cell below against this notebook's reference output (nbval): every

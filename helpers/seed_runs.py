@@ -1,0 +1,62 @@
+"""The dataset's own autoencoder trained again with other seeds: how much its figures
+owe to the seed.
+
+A training seed draws the initial weights and the order of the batches. Notebook 05
+trains the dataset's own autoencoder (its ``focus``) with ``cfg.seeds - 1`` more seeds,
+on the same data and split with the same settings; notebook 07 scores every one of them
+as it scores the run's models and reports the mean and the range. A gap between two
+detectors that is smaller than that range may be the seed's doing.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import datasets, detectors, metrics, thresholds
+from .autoencoder import Autoencoder
+
+
+def other_seeds(cfg) -> list[int]:
+    """The seeds besides the run's own: the next ``cfg.seeds - 1`` integers."""
+    return [cfg.seed + i for i in range(1, cfg.seeds)]
+
+
+def key(name: str, seed: int) -> str:
+    return f"{name}-seed{seed}"
+
+
+def train(state, split, cfg, batch_size: int) -> dict[int, Autoencoder]:
+    """Train the dataset's own autoencoder with every other seed (side by side, as 05
+    trains its models) and save each in the run folder; seed -> fitted detector. Each
+    builds its model from the registry, so the seed draws its initial weights too."""
+    name = datasets.focus(cfg.dataset, cfg.models)
+    untrained = {s: detectors.build(name, seed=s, threads=cfg.threads, epochs=cfg.epochs,
+                                    batch_size=batch_size) for s in other_seeds(cfg)}
+    fitted = dict(zip(untrained, detectors.fit_all(untrained, split, jobs=cfg.threads).values())) \
+        if untrained else {}
+    for s, det in fitted.items():
+        det.save(state, key=key(name, s))
+    return fitted
+
+
+def figures(state, split, cfg, method: str, main: Autoencoder) -> pd.DataFrame:
+    """Test ROC-AUC, PR-AUC and F1 (at threshold ``method``, set from each model's own
+    training and validation scores) of the run's model ``main`` and of every other
+    seed's, one row per seed."""
+    models = {cfg.seed: main} | {s: Autoencoder.load(state, key(main.name, s)) for s in other_seeds(cfg)}
+    rows = []
+    for s, det in models.items():
+        scores = {part: det.score_samples(split, part) for part in ("train", "val", "test")}
+        inp = thresholds.ThresholdInputs(np.asarray(scores["train"]), np.asarray(scores["val"]),
+                                         split.y_val, split.train_anomaly_share)
+        row = metrics.evaluate(split.y_test, scores["test"], thresholds.compute(inp, [method])[method])
+        rows.append({"seed": s, "roc_auc": row["roc_auc"], "pr_auc": row["pr_auc"], "f1": row["f1"],
+                     "epochs run": det.epochs_run_})
+    return pd.DataFrame(rows).set_index("seed")
+
+
+def spread(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean, lowest and highest of each figure over the seeds of ``figures``."""
+    cols = ["roc_auc", "pr_auc", "f1"]
+    return pd.DataFrame({"mean": table[cols].mean(), "min": table[cols].min(),
+                         "max": table[cols].max(), "range": table[cols].max() - table[cols].min()})
