@@ -30,7 +30,7 @@ DATASET ?=
 CELL_TIMEOUT ?=
 TIMEOUT ?=
 MEMORY ?=
-EXACT  ?= 1
+EXACT  ?= $(or $(ANOMALY_KIT_EXACT),1)
 
 # Every variable that `make run-all` hands to the runner, as VARIABLE:option. Each one
 # that is set becomes `--option 'value'` (quoted for the shell, quotes in it included);
@@ -52,7 +52,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 export PYTHONUNBUFFERED := 1
 # Every command below that computes starts through helpers.cpu_level, which sets the
 # libraries' instruction-set level (or not, for EXACT=0) before they load.
-export ANOMALY_KIT_EXACT := $(EXACT)
+export ANOMALY_KIT_EXACT := $(or $(EXACT),1)
 AT_LEVEL := $(BIN)/python -m helpers.cpu_level --
 
 .PHONY: help setup run-all test lab data notebooks student grade clean distclean

@@ -16,9 +16,11 @@ OpenBLAS               ``OPENBLAS_CORETYPE``         ``Haswell`` (a value alread
 glibc (libm)           ``GLIBC_TUNABLES``            ``glibc.cpu.hwcaps`` without AVX-512
 =====================  ============================  =====================================
 
-AVX2 (with FMA: the x86-64-v3 level) is on every x86-64 CPU sold since about 2015 and
-costs nothing on a CPU that has no more; a CPU without it, ARM and Apple machines run
-their own code and print close but not identical figures.
+AVX2 (with FMA: the x86-64-v3 level) is on every Intel Core CPU since Haswell (2013) and
+every AMD Zen (2017), though some later low-end Celeron, Pentium and Atom CPUs lack it. It
+costs nothing on a CPU that has no more. A CPU without it, ARM and Apple machines get
+none of these settings (forcing OpenBLAS's Haswell code on a CPU without AVX2 would
+crash): they run their own code and print close but not identical figures.
 
 The variables must be set before a library loads (glibc's before the process starts),
 so the kit starts its processes through this module: ``python -m helpers.cpu_level --
@@ -40,8 +42,10 @@ SWITCH = "ANOMALY_KIT_EXACT"  # "1" (the default): cap at LEVEL; "0": the CPU's 
 
 _AVX512 = ("AVX512F", "AVX512CD", "AVX512BW", "AVX512DQ", "AVX512VL")
 _ABOVE_AVX = ("AVX2", "FMA", "BMI1", "BMI2", "LZCNT", "MOVBE", "F16C")
-# What each library may use at a level. "AVX" (Sandy Bridge, 2011: the least
-# TensorFlow's build runs on) is there for the test that the setting binds.
+# What each library may use at a level, and the CPU flags the level needs. "AVX" (Sandy
+# Bridge, 2011: the least TensorFlow's build runs on) is there for the test that the
+# setting binds.
+NEEDS = {"AVX2": {"avx", "avx2", "fma"}, "AVX": {"avx"}}
 LEVELS = {
     "AVX2": {"ONEDNN_MAX_CPU_ISA": "AVX2",
              "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
@@ -58,8 +62,8 @@ _REPLACED = "ANOMALY_KIT_REPLACED"
 
 
 def exact_requested(environ=os.environ) -> bool:
-    """Whether ``ANOMALY_KIT_EXACT`` asks for the fixed level (unset means yes)."""
-    value = environ.get(SWITCH, "1").strip()
+    """Whether ``ANOMALY_KIT_EXACT`` asks for the fixed level (unset or empty means yes)."""
+    value = environ.get(SWITCH, "1").strip() or "1"
     if value not in ("0", "1"):
         raise ValueError(f"{SWITCH}={value!r} (make's EXACT=): use 1 for identical figures on "
                          f"any x86-64 CPU with {LEVEL}, or 0 for this CPU's own, faster code")
@@ -77,12 +81,25 @@ def _with_hwcaps(tunables: str, masked: tuple[str, ...]) -> str:
     return ":".join(parts)
 
 
-def settings(level: str = LEVEL, environ=os.environ) -> dict[str, str]:
+def has(level: str, flags: set[str] | None = None) -> bool:
+    """Whether this machine (``flags``: its CPU's, by default read here) is an x86-64
+    CPU with everything ``level`` needs."""
+    import platform  # noqa: PLC0415
+
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return False
+    return NEEDS[level] <= (cpu_flags() if flags is None else flags)
+
+
+def settings(level: str = LEVEL, environ=os.environ, flags: set[str] | None = None) -> dict[str, str]:
     """The variables that cap every library at ``level``, merged with ``environ``:
     an ``OPENBLAS_CORETYPE`` the environment sets is kept (some machines need theirs,
-    as older OpenBLAS builds go wrong on their CPUs), and other glibc tunables stay."""
+    as older OpenBLAS builds go wrong on their CPUs), and other glibc tunables stay.
+    Nothing, on a machine without the level (``has``)."""
     if level not in LEVELS:
         raise ValueError(f"level {level!r}: use one of {', '.join(LEVELS)}")
+    if not has(level, flags):
+        return {}
     spec = LEVELS[level]
     out = {k: spec[k] for k in ("ONEDNN_MAX_CPU_ISA", "NPY_DISABLE_CPU_FEATURES")}
     out["OPENBLAS_CORETYPE"] = environ.get("OPENBLAS_CORETYPE") or spec["OPENBLAS_CORETYPE"]
@@ -164,11 +181,10 @@ def in_force(environ=None) -> dict:
     environ = start_environment() if environ is None else environ
     spec = LEVELS[LEVEL]
     capped = all(environ.get(k) == spec[k] for k in ("ONEDNN_MAX_CPU_ISA", "NPY_DISABLE_CPU_FEATURES"))
-    flags = cpu_flags()
-    x86 = platform.machine().lower() in ("x86_64", "amd64")
-    has_level = x86 and {"avx2", "fma"} <= flags
+    blas = environ.get("OPENBLAS_CORETYPE", "")
     return {"exact": LEVEL if capped else "off", "cpu": cpu_model(), "machine": platform.machine(),
-            "has_level": has_level, "started_by_kit": SWITCH in environ,
+            "has_level": has(LEVEL), "started_by_kit": SWITCH in environ,
+            "blas": blas if capped and blas != spec["OPENBLAS_CORETYPE"] else "",
             "variables": {k: environ.get(k, "") for k in VARIABLES}}
 
 
@@ -177,8 +193,11 @@ def label(environ=None) -> str:
     (``EXACT=0``), or ``"AVX2 (not this CPU)"`` where the CPU lacks the level and its
     figures cannot match the reference."""
     state = in_force(environ)
-    if state["exact"] != "off" and not state["has_level"]:
-        return f"{state['exact']} (not this CPU)"
+    if state["exact"] == "off" and state["started_by_kit"] and not state["has_level"] \
+            and exact_requested(start_environment() if environ is None else environ):
+        return f"{LEVEL} (not this CPU)"
+    if state["exact"] != "off" and state["blas"]:
+        return f"{state['exact']} (OpenBLAS {state['blas']})"
     return state["exact"]
 
 
@@ -193,18 +212,21 @@ def describe(environ=None) -> str:
                 f"libraries use this CPU's own code and the figures can differ from the reference. "
                 f"Choose the kernel \"Python 3 (anomaly kit)\" (make lab does), or run make run-all. "
                 f"{where}.")
+    if not state["has_level"] and exact_requested(environ):
+        return (f"Exact figures: level {LEVEL} asked for, but this CPU does not have it, so the "
+                f"libraries use their own code and the figures will be close to, not identical "
+                f"with, the reference. {where}.")
     if state["exact"] == "off":
         return (f"Exact figures: OFF ({SWITCH}=0, make's EXACT=0). The numeric libraries use "
                 f"this CPU's own code: faster where it has more than {LEVEL}, but the figures can "
                 f"differ from the reference and from another machine's. {where}.")
-    if not state["has_level"]:
-        return (f"Exact figures: level {LEVEL} asked for, but this CPU does not have it, so the "
-                f"libraries use less and the figures will be close to, not identical with, the "
-                f"reference. {where}.")
     replaced = json.loads(environ.get(_REPLACED) or "{}")
     own = " (set by this machine's environment)" if replaced.get("OPENBLAS_CORETYPE") else ""
-    return (f"Exact figures: ON, level {LEVEL} (x86-64-v3). The same seed gives the same figures "
-            f"on any x86-64 CPU with {LEVEL}. {where}.\n"
+    blas = (f" OpenBLAS runs as {state['blas']}, as this machine's environment sets it, so its "
+            "results (PCA, for one) may differ from the reference." if state["blas"] else "")
+    return (f"Exact figures: ON, level {LEVEL} (x86-64-v3). The same seed should give the same "
+            f"figures on any x86-64 CPU with {LEVEL}; make run-all's last lines say whether this "
+            f"run matched the reference figures.{blas} {where}.\n"
             f"  oneDNN (TensorFlow): ONEDNN_MAX_CPU_ISA={v['ONEDNN_MAX_CPU_ISA']}\n"
             f"  NumPy:               NPY_DISABLE_CPU_FEATURES={v['NPY_DISABLE_CPU_FEATURES']}\n"
             f"  OpenBLAS:            OPENBLAS_CORETYPE={v['OPENBLAS_CORETYPE']}{own}\n"

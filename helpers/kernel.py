@@ -34,7 +34,9 @@ from pathlib import Path
 NAME = "anomaly-kit"
 DISPLAY = "Python 3 (anomaly kit)"
 ENV = {"TF_CPP_MIN_LOG_LEVEL": "3", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
-LAUNCHER = ["helpers.cpu_level", "--"]  # python -m helpers.cpu_level -- <the kernel's command>
+# python .../helpers/cpu_level.py -- <the kernel's command>: by its file, as it needs only the
+# standard library, so the kernel starts even where the helpers package is not importable.
+LAUNCHER = [str(Path(__file__).resolve().with_name("cpu_level.py")), "--"]
 ARGUMENTS = ["--IPKernelApp.log_level=ERROR", "--HistoryManager.enabled=False"]
 
 
@@ -51,7 +53,7 @@ def install(prefix: str = sys.prefix) -> Path:
     spec_file = folder / "kernel.json"
     spec = json.loads(spec_file.read_text())
     if LAUNCHER[0] not in spec["argv"]:
-        spec["argv"] = [spec["argv"][0], "-m", *LAUNCHER, *spec["argv"]]
+        spec["argv"] = [spec["argv"][0], *LAUNCHER, *spec["argv"]]
     for arg in ARGUMENTS:  # already there; kept for a spec written by an older ipykernel
         if arg not in spec["argv"]:
             spec["argv"].append(arg)

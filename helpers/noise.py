@@ -30,6 +30,9 @@ def draws(y, n: int = DRAWS, seed: int = 0, block: int = 1) -> Iterator[np.ndarr
     ``block`` is 1, else blocks of ``block`` consecutive positions (every draw holds both
     classes)."""
     y = np.asarray(y).astype(int)
+    if not 0 < y.sum() < len(y):
+        raise ValueError("a bootstrap of ROC-AUC and PR-AUC needs anomalies and normal rows; "
+                         f"these {len(y)} labels hold {int(y.sum())} anomalies")
     rng = np.random.default_rng(seed)
     if block <= 1:
         pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
@@ -49,16 +52,19 @@ def draws(y, n: int = DRAWS, seed: int = 0, block: int = 1) -> Iterator[np.ndarr
 
 def block_length(y, groups=None) -> int:
     """The block a time series is drawn in: twice its longest labelled event (a run of
-    anomalous points), at least 20 points; 1 (single rows) for data without an order."""
+    anomalous points), at least 20 points, and at most a fifth of the part, so that
+    draws still differ; 1 (single rows) for data without an order."""
     if groups is None:
         return 1
     y = np.asarray(y).astype(int)
     edges = np.diff(np.r_[0, y, 0])
     runs = np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)
-    return max(20, 2 * int(runs.max()) if len(runs) else 20)
+    wanted = max(20, 2 * int(runs.max()) if len(runs) else 20)
+    return max(1, min(wanted, len(y) // 5))
 
 
-def _percentiles(values: np.ndarray) -> tuple[float, float]:
+def interval(values: np.ndarray) -> tuple[float, float]:
+    """The middle 95% of ``values``: its 2.5th and 97.5th percentiles."""
     tail = (1 - LEVEL) / 2 * 100
     lo, hi = np.percentile(values, [tail, 100 - tail])
     return float(lo), float(hi)
@@ -71,7 +77,7 @@ def weighted_figures(y, scores, weights: np.ndarray, order=None) -> dict[str, np
     if already known). Tied scores count as scikit-learn counts them."""
     y, s = np.asarray(y).astype(int), np.asarray(scores, dtype=float)
     order = np.argsort(-s, kind="mergesort") if order is None else order
-    w = np.ascontiguousarray(np.atleast_2d(weights).T[order])  # rows x draws, highest score first
+    w = np.ascontiguousarray(np.atleast_2d(weights).T[order], dtype=float)  # rows x draws, highest first
     if not (np.diff(s[order]) == 0).any():  # no ties: only the anomalies' rows need the details
         at = np.flatnonzero(y[order])
         drawn = np.cumsum(w, axis=0)[at]  # rows drawn with a score at least each anomaly's
@@ -106,7 +112,7 @@ def draw_weights(y, n: int = DRAWS, seed: int = 0, block: int = 1, chunk: int = 
         yield np.array(batch, dtype=np.float32)
 
 
-def _bootstrapped(y, scores: dict, n: int, seed: int, block: int) -> dict:
+def bootstrapped(y, scores: dict, n: int = DRAWS, seed: int = 0, block: int = 1) -> dict:
     """name -> figure -> that figure over the draws (the same draws for every name)."""
     out = {name: {fig: [] for fig in FIGURES} for name in scores}
     orders = {name: np.argsort(-np.asarray(s, dtype=float), kind="mergesort") for name, s in scores.items()}
@@ -122,13 +128,13 @@ def intervals(y, scores: dict, n: int = DRAWS, seed: int = 0, block: int = 1) ->
     interval; ``scores`` maps a name to its test scores. Columns ``roc_auc``,
     ``roc_auc_lo``, ``roc_auc_hi``, ``pr_auc``, ... indexed by name."""
     y = np.asarray(y).astype(int)
-    boot = _bootstrapped(y, scores, n, seed, block)
+    boot = bootstrapped(y, scores, n, seed, block)
     rows = {}
     for name, s in scores.items():
         row = {}
         for fig, func in FIGURES.items():
             row[fig] = float(func(y, np.asarray(s, dtype=float)))
-            row[f"{fig}_lo"], row[f"{fig}_hi"] = _percentiles(boot[name][fig])
+            row[f"{fig}_lo"], row[f"{fig}_hi"] = interval(boot[name][fig])
         rows[name] = row
     return pd.DataFrame.from_dict(rows, orient="index")
 
@@ -139,8 +145,8 @@ def gap(y, a, b, figure: str = "pr_auc", n: int = DRAWS, seed: int = 0,
     gap over paired bootstrap draws: ``(gap, low, high)``."""
     y = np.asarray(y).astype(int)
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    boot = _bootstrapped(y, {"a": a, "b": b}, n, seed, block)
-    lo, hi = _percentiles(boot["a"][figure] - boot["b"][figure])
+    boot = bootstrapped(y, {"a": a, "b": b}, n, seed, block)
+    lo, hi = interval(boot["a"][figure] - boot["b"][figure])
     func = FIGURES[figure]
     return float(func(y, a) - func(y, b)), lo, hi
 
@@ -151,11 +157,11 @@ def gaps(y, scores: dict, best: str, others, n: int = DRAWS, seed: int = 0,
     (other, figure) -> (gap, low, high); positive means ``best`` is ahead."""
     y = np.asarray(y).astype(int)
     others = [o for o in others if o != best]
-    boot = _bootstrapped(y, {k: scores[k] for k in [best, *others]}, n, seed, block)
+    boot = bootstrapped(y, {k: scores[k] for k in [best, *others]}, n, seed, block)
     out = {}
     for o in others:
         for fig, func in FIGURES.items():
-            lo, hi = _percentiles(boot[best][fig] - boot[o][fig])
+            lo, hi = interval(boot[best][fig] - boot[o][fig])
             out[(o, fig)] = (float(func(y, np.asarray(scores[best], dtype=float))
                                    - func(y, np.asarray(scores[o], dtype=float))), lo, hi)
     return out
@@ -171,8 +177,3 @@ def gap_text(low: float, high: float) -> str:
     word = "beyond noise" if beyond_noise(low, high) else "within noise"
     return f"{word}: 95% interval of the gap {low:+.3f} to {high:+.3f}"
 
-
-def seed_spread(values) -> dict:
-    """Mean, lowest and highest of one figure over several training seeds."""
-    v = np.asarray(list(values), dtype=float)
-    return {"mean": float(v.mean()), "min": float(v.min()), "max": float(v.max()), "seeds": len(v)}

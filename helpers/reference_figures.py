@@ -33,9 +33,19 @@ def _chosen(metrics: pd.DataFrame) -> pd.DataFrame:
     return picked[[c for c in KEPT if c in picked.columns]].reset_index(drop=True)
 
 
+def other_data(metrics: pd.DataFrame, reference: pd.DataFrame) -> list[str]:
+    """The datasets of ``metrics`` that ran on other data than the reference's (after
+    ``make data``, say)."""
+    ref = reference.drop_duplicates("dataset").set_index("dataset")["data_source"].to_dict()
+    sources = metrics["data_source"] if "data_source" in metrics else pd.Series([""] * len(metrics))
+    return sorted({ds for ds, src in zip(metrics["dataset"], sources.fillna(""))
+                   if ds in ref and str(ref[ds]) != str(src)})
+
+
 def why_not_comparable(metrics: pd.DataFrame, default_settings: bool, quick: bool,
                        reference: pd.DataFrame) -> str:
-    """Why a run's figures cannot be held against the reference ("" when they can)."""
+    """Why a run's figures cannot be held against the reference ("" when they can, for
+    at least one dataset)."""
     if quick:
         return "a quick run (2 epochs) is a smoke test; the reference is a full run"
     if not default_settings:
@@ -43,14 +53,10 @@ def why_not_comparable(metrics: pd.DataFrame, default_settings: bool, quick: boo
     exact = metrics["exact"] if "exact" in metrics else pd.Series([None] * len(metrics))
     labels = {str(x) if pd.notna(x) else "not recorded" for x in exact}
     if labels != {cpu_level.LEVEL}:
-        return (f"its figures were made with the CPU's own code ({', '.join(sorted(labels))}), "
-                f"not at level {cpu_level.LEVEL}")
-    ref = reference.set_index("dataset")["data_source"].to_dict()
-    sources = metrics["data_source"] if "data_source" in metrics else pd.Series([""] * len(metrics))
-    other = sorted({ds for ds, src in zip(metrics["dataset"], sources.fillna(""))
-                    if ds in ref and str(ref[ds]) != str(src)})
-    if other:
-        return f"{', '.join(other)} ran on other data than the reference ({ref[other[0]]})"
+        return (f"its figures were not made at level {cpu_level.LEVEL} (the exact column says "
+                f"{', '.join(sorted(labels))}; see notebook 01)")
+    if set(metrics["dataset"]) <= set(other_data(metrics, reference)):
+        return "every dataset ran on other data than the reference"
     return ""
 
 
@@ -87,14 +93,18 @@ def verdict(metrics: pd.DataFrame, default_settings: bool, quick: bool,
     reason = why_not_comparable(metrics, default_settings, quick, reference)
     if reason:
         return f"Reference figures: not compared, because {reason}."
+    other = other_data(metrics, reference)
+    metrics = metrics[~metrics["dataset"].isin(other)]
+    left_out = (f" Not compared: {', '.join(other)}, which ran on other data than the reference."
+                if other else "")
     diff = differences(metrics, reference)
     rows = len(_chosen(metrics))
     if not diff:
         return (f"Reference figures: identical to the reference figures ({rows} chosen rows, "
-                f"{paths.show(reference_file)}).")
+                f"{paths.show(reference_file)}).{left_out}")
     return (f"Reference figures: {len(diff)} of {rows} chosen rows differ from "
             f"{paths.show(reference_file)} (this CPU: {cpu_level.cpu_model()}):\n"
-            + "\n".join(f"  - {line}" for line in diff))
+            + "\n".join(f"  - {line}" for line in diff) + (f"\n{left_out.strip()}" if other else ""))
 
 
 def update(metrics_file: Path, reference_file: Path = FILE) -> Path:

@@ -86,15 +86,9 @@ def near_best(results: pd.DataFrame, split: Split) -> list[bool]:
     rows (``helpers.noise``), holds 0. The best setting itself is marked too."""
     best = results["val ROC-AUC"].idxmax()
     block = noise.block_length(split.y_val, split.groups("val"))
-    marks = []
-    for i, row in results.iterrows():
-        if i == best:
-            marks.append(True)
-            continue
-        _, lo, hi = noise.gap(split.y_val, results.at[best, SCORES], row[SCORES], "roc_auc",
-                              n=200, seed=0, block=block)
-        marks.append(not noise.beyond_noise(lo, hi))
-    return marks
+    boot = noise.bootstrapped(split.y_val, dict(results[SCORES]), n=200, block=block)
+    return [i == best or not noise.beyond_noise(*noise.interval(boot[best]["roc_auc"] - boot[i]["roc_auc"]))
+            for i in results.index]
 
 
 def rankings(results: pd.DataFrame, top: int = 5) -> dict[str, pd.DataFrame]:

@@ -48,3 +48,31 @@ def test_nbval_fails_on_a_changed_reference_output(tmp_path):
     assert code == 1, report
     assert re.search(r"\b1 failed\b", report) and "Cell outputs differ" in report, report
     assert "+ datasets:   synthetic, mnits" in report and "- datasets:   synthetic, mnist" in report
+
+
+def test_figures_from_training_are_compared_only_at_the_kits_level(monkeypatch):
+    """notebooks/conftest.py: off the level (ARM, Apple, no AVX2, EXACT=0) a cell marked
+    '# exact figures only' still runs, but nbval does not compare its output."""
+    import importlib.util
+    from types import SimpleNamespace
+
+    from helpers import cpu_level
+
+    spec = importlib.util.spec_from_file_location("nb_conftest", ROOT / "notebooks" / "conftest.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+
+    def items():
+        return [SimpleNamespace(cell={"source": "# NBVAL_CHECK_OUTPUT\n# exact figures only\nprint(1)"},
+                                options={"check": True}),
+                SimpleNamespace(cell={"source": "# NBVAL_CHECK_OUTPUT\nprint(2)"}, options={"check": True})]
+
+    for label, checked in ((cpu_level.LEVEL, [True, True]), ("off", [False, True]),
+                           ("AVX2 (not this CPU)", [False, True])):
+        monkeypatch.setattr(cpu_level, "label", lambda label=label: label)
+        got = items()
+        hooks.pytest_collection_modifyitems(None, got)
+        assert [i.options["check"] for i in got] == checked
+        assert (hooks.pytest_report_header(None) is None) == (label == cpu_level.LEVEL)
+    nb = (ROOT / "notebooks" / "07_report.ipynb").read_text()
+    assert nb.count(hooks.EXACT_ONLY) == 1  # the cell of every detector's figures

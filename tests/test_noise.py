@@ -25,6 +25,9 @@ def test_block_draws_are_runs_of_consecutive_points_holding_both_classes():
     y[500:530] = 1
     assert noise.block_length(y, groups=np.zeros(1000)) == 60
     assert noise.block_length(y) == 1  # rows without an order
+    assert noise.block_length(y[400:600], groups=np.zeros(200)) == 40  # a fifth of a short part
+    with pytest.raises(ValueError, match="needs anomalies and normal rows"):
+        next(noise.draws(np.zeros(10, int)))
     for idx in noise.draws(y, n=30, block=60):
         assert len(idx) == len(y) and 0 < y[idx].sum() < len(y)
         assert (np.diff(idx[:60]) == 1).all()
@@ -74,6 +77,13 @@ def test_the_same_seed_gives_the_same_interval(data):
     assert noise.intervals(y, {"a": good}, n=50, seed=3).equals(noise.intervals(y, {"a": good}, n=50, seed=3))
 
 
-def test_seed_spread():
-    assert noise.seed_spread([0.8, 0.9, 0.85]) == pytest.approx(
-        {"mean": 0.85, "min": 0.8, "max": 0.9, "seeds": 3})
+def test_the_draws_as_used_match_scikit_learn_draw_by_draw(data):
+    from sklearn.metrics import average_precision_score
+
+    y, good, _ = data
+    for block in (1, 50):
+        boot = noise.bootstrapped(y, {"good": good}, n=60, seed=2, block=block)
+        for k, idx in enumerate(noise.draws(y, n=60, seed=2, block=block)):
+            assert boot["good"]["roc_auc"][k] == pytest.approx(roc_auc_score(y[idx], good[idx]), abs=1e-12)
+            assert boot["good"]["pr_auc"][k] == pytest.approx(average_precision_score(y[idx], good[idx]),
+                                                              abs=1e-12)

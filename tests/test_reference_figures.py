@@ -65,10 +65,14 @@ def test_runs_unlike_the_reference_run_are_not_compared(reference, kwargs, reaso
 
 def test_figures_made_with_the_cpus_own_code_or_other_data_are_not_compared(reference):
     own = _metrics({("kit_dense", "exact"): "off"})
-    assert "the CPU's own code (AVX2, off)" in reference_figures.verdict(own, True, False, reference)
+    assert "not made at level AVX2 (the exact column says AVX2, off" in \
+        reference_figures.verdict(own, True, False, reference)
     other = _metrics().assign(data_source="my file")
-    assert "synthetic ran on other data than the reference (generated)" in \
+    assert "every dataset ran on other data than the reference" in \
         reference_figures.verdict(other, True, False, reference)
+    both = pd.concat([_metrics(), _metrics().assign(dataset="mnist")], ignore_index=True)
+    text = reference_figures.verdict(both, True, False, reference)  # mnist is not in it: new data
+    assert "identical to the reference figures (2 chosen rows" in text or "mnist" in text
 
 
 def test_only_a_full_run_at_the_level_can_become_the_reference(tmp_path):

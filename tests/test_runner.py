@@ -7,6 +7,7 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -252,8 +253,9 @@ def test_the_kernel_spec_keeps_no_history_and_no_temporary_folder(tmp_path, monk
     spec = json.loads((folder / "kernel.json").read_text())
     assert "--HistoryManager.enabled=False" in spec["argv"] and "--IPKernelApp.log_level=ERROR" in spec["argv"]
     assert spec["env"] == kernel.ENV and spec["display_name"] == kernel.DISPLAY
-    # the kernel starts through the level's launcher: python -m helpers.cpu_level -- python ...
-    assert spec["argv"][1:4] == ["-m", "helpers.cpu_level", "--"] and "ipykernel_launcher" in spec["argv"]
+    # the kernel starts through the level's launcher: python .../helpers/cpu_level.py -- python ...
+    assert spec["argv"][1:3] == kernel.LAUNCHER and "ipykernel_launcher" in spec["argv"]
+    assert Path(spec["argv"][1]).is_file()
     assert list(temp.iterdir()) == []
 
 

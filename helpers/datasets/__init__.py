@@ -189,7 +189,8 @@ def verdict(name: str, best: str, table, gaps: dict | None = None,
                     lines.append(f"  {label} {row[m]:.3f} against {other}'s {table.loc[other, m]:.3f}"
                                  f"{against(other, m)}.")
     rivals = [b for b in s.baselines if b in table.index]
-    ahead = {m: [b for b in rivals if table.loc[b, m] > row[m]] for m in figures}
+    compared = set(s.bar_beats) if gaps else set()  # their lines above already say it
+    ahead = {m: [b for b in rivals if table.loc[b, m] > row[m] and b not in compared] for m in figures}
     if rivals and not any(ahead.values()):
         close = [f"{b} on {figures[m]}" for b in rivals for m in figures
                  if gaps and (b, m) in gaps and not noise.beyond_noise(*gaps[(b, m)][1:])]

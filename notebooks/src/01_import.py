@@ -119,10 +119,11 @@ pd.Series(reproducibility.versions(), name="version").to_frame()
 # matrix products (oneDNN), NumPy, OpenBLAS and the C maths library each pick their code for the
 # CPU they run on; a laptop with AVX-512 adds up a sum in another order than one without it, and
 # training turns a difference in the 7th digit into a visibly different model. So this notebook's
-# kernel started with all of them capped at one level, **AVX2** (every x86-64 CPU sold since
-# about 2015 has it; `helpers/cpu_level.py` sets it before the libraries load). The same seed
-# therefore gives the same figures on any x86-64 machine with AVX2: yours, your instructor's and
-# the committed notebooks'. ARM and Apple machines give close but not identical figures.
+# kernel started with all of them capped at one level, **AVX2** (every Intel Core CPU since 2013
+# and every AMD Zen has it; `helpers/cpu_level.py` sets it before the libraries load). The same
+# seed should therefore give the same figures on any x86-64 machine with AVX2: yours, your
+# instructor's and the committed notebooks'. ARM and Apple machines, and CPUs without AVX2, give
+# close but not identical figures.
 # `make run-all EXACT=0` lifts the cap for speed, and marks the figures it makes.
 #
 # A different seed gives somewhat different figures; that spread is part of the result, not an

@@ -78,9 +78,10 @@ pd.DataFrame([{"model": name, "epochs run": d.epochs_run_, "best epoch": d.best_
 # %% [markdown]
 # ## The same model, other seeds
 #
-# How much of a result is the seed's doing? The dataset's own autoencoder trains again with each of
-# the run's other seeds (`seeds` in the parameters: 3 in a full run, so two more; none in quick
-# mode), on the same rows with the same settings. Notebook 07 reports how far their figures spread.
+# How much of a result is the seed's doing? The dataset's own autoencoder (or, if the run leaves it
+# out, the run's first model) trains again with each of the run's other seeds (`seeds` in the
+# parameters: 3 by default, so two more; none in quick mode), on the same rows with the same
+# settings. Notebook 07 reports how far their figures spread.
 
 # %%
 again = seed_runs.train(state, split, cfg, batch_size)
