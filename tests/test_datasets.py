@@ -110,9 +110,23 @@ def test_the_verdict_says_which_comparisons_are_within_noise():
     clear = table.assign(roc_auc=[0.9, 0.5, 0.5, 0.5], pr_auc=[0.6, 0.1, 0.1, 0.1])
     text = datasets.verdict("synthetic", "kit_dense", clear, gaps)
     assert "on test ROC-AUC and PR-AUC; within noise against pca on ROC-AUC, mahalanobis on ROC-AUC." in text
+    close = {k: (0.01, -0.01, 0.02) for k in gaps}
+    assert "but every one of these gaps is within noise." in datasets.verdict("synthetic", "kit_dense", clear, close)
     intervals = pd.DataFrame({"pr_auc_lo": [0.45], "pr_auc_hi": [0.7]}, index=["kit_dense"])
     text = datasets.verdict("synthetic", "kit_dense", clear, gaps, intervals)
     assert "PR-AUC 0.600 against the bar's 0.5: 95% interval 0.450 to 0.700, within noise of it." in text
+
+
+def test_a_series_verdict_never_claims_a_win_over_a_baseline_ahead_of_it():
+    import pandas as pd
+
+    table = pd.DataFrame({"roc_auc": [0.640, 0.6401, 0.5, 0.5, 0.6], "pr_auc": [0.34, 0.28, 0.17, 0.1, 0.2]},
+                         index=["ts_kit", "pointwise", "rolling_zscore", "random", "pca"])
+    gaps = {(b, m): (0.0, -0.1, 0.1) for b in table.index[1:] for m in ("roc_auc", "pr_auc")}
+    text = datasets.verdict("nab", "ts_kit", table, gaps)
+    assert "is NOT met" in text and "beats every baseline" not in text
+    assert "ROC-AUC 0.640 against pointwise's 0.640 (within noise" in text
+    assert "a baseline beats ts_kit" not in text  # pointwise's line is the bar's, not repeated
 
 
 def test_no_bar_no_bar_verdict(monkeypatch):

@@ -189,15 +189,18 @@ def verdict(name: str, best: str, table, gaps: dict | None = None,
                     lines.append(f"  {label} {row[m]:.3f} against {other}'s {table.loc[other, m]:.3f}"
                                  f"{against(other, m)}.")
     rivals = [b for b in s.baselines if b in table.index]
-    compared = set(s.bar_beats) if gaps else set()  # their lines above already say it
-    ahead = {m: [b for b in rivals if table.loc[b, m] > row[m] and b not in compared] for m in figures}
+    compared = set(s.bar_beats) if gaps else set()  # the bar's lines above already say it
+    ahead = {m: [b for b in rivals if table.loc[b, m] > row[m]] for m in figures}
     if rivals and not any(ahead.values()):
-        close = [f"{b} on {figures[m]}" for b in rivals for m in figures
-                 if gaps and (b, m) in gaps and not noise.beyond_noise(*gaps[(b, m)][1:])]
+        pairs = [(b, m) for b in rivals for m in figures if gaps and (b, m) in gaps]
+        close = [f"{b} on {figures[m]}" for b, m in pairs if not noise.beyond_noise(*gaps[(b, m)][1:])]
+        tail = ("." if not gaps else ", beyond noise." if not close
+                else ", but every one of these gaps is within noise." if len(close) == len(pairs)
+                else f"; within noise against {', '.join(close)}.")
         lines.append(f"{best} beats every baseline of this run ({', '.join(rivals)}) on test "
-                     "ROC-AUC and PR-AUC" + (f"; within noise against {', '.join(close)}." if close
-                                             else ", beyond noise." if gaps else "."))
+                     f"ROC-AUC and PR-AUC{tail}")
     for m, label in figures.items():
+        ahead[m] = [b for b in ahead[m] if b not in compared]
         if ahead[m]:
             better = ", ".join(f"{b} ({table.loc[b, m]:.3f}"
                                + (f"; {noise.gap_text(*gaps[(b, m)][1:])})" if gaps and (b, m) in gaps
