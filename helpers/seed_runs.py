@@ -39,20 +39,36 @@ def train(state, split, cfg, batch_size: int) -> dict[int, Autoencoder]:
     return fitted
 
 
+def _test_figures(det, split, method: str) -> dict:
+    """Test ROC-AUC, PR-AUC and F1 of a fitted detector at threshold ``method``, set
+    from its own training and validation scores."""
+    scores = {part: det.score_samples(split, part) for part in ("train", "val", "test")}
+    inp = thresholds.ThresholdInputs(np.asarray(scores["train"]), np.asarray(scores["val"]),
+                                     split.y_val, split.train_anomaly_share)
+    row = metrics.evaluate(split.y_test, scores["test"], thresholds.compute(inp, [method])[method])
+    return {"roc_auc": row["roc_auc"], "pr_auc": row["pr_auc"], "f1": row["f1"]}
+
+
 def figures(state, split, cfg, method: str, main: Autoencoder) -> pd.DataFrame:
     """Test ROC-AUC, PR-AUC and F1 (at threshold ``method``, set from each model's own
     training and validation scores) of the run's model ``main`` and of every other
     seed's, one row per seed."""
     models = {cfg.seed: main} | {s: Autoencoder.load(state, key(main.name, s)) for s in other_seeds(cfg)}
+    return pd.DataFrame([{"seed": s, **_test_figures(det, split, method), "epochs run": det.epochs_run_}
+                         for s, det in models.items()]).set_index("seed")
+
+
+def baselines(split, cfg, method: str, fitted: dict) -> pd.DataFrame:
+    """The same figures for every baseline in ``fitted`` (name -> fitted with the run's
+    seed), refitted with each other seed: rows (model, seed). Baselines train in
+    seconds, so 07 refits them itself; one without randomness shows no spread."""
     rows = []
-    for s, det in models.items():
-        scores = {part: det.score_samples(split, part) for part in ("train", "val", "test")}
-        inp = thresholds.ThresholdInputs(np.asarray(scores["train"]), np.asarray(scores["val"]),
-                                         split.y_val, split.train_anomaly_share)
-        row = metrics.evaluate(split.y_test, scores["test"], thresholds.compute(inp, [method])[method])
-        rows.append({"seed": s, "roc_auc": row["roc_auc"], "pr_auc": row["pr_auc"], "f1": row["f1"],
-                     "epochs run": det.epochs_run_})
-    return pd.DataFrame(rows).set_index("seed")
+    for name, det in fitted.items():
+        rows.append({"model": name, "seed": cfg.seed, **_test_figures(det, split, method)})
+        for s in other_seeds(cfg):
+            again = detectors.build(name, seed=s, threads=cfg.threads).fit(split)
+            rows.append({"model": name, "seed": s, **_test_figures(again, split, method)})
+    return pd.DataFrame(rows).set_index(["model", "seed"])
 
 
 def spread(table: pd.DataFrame) -> pd.DataFrame:
@@ -60,3 +76,11 @@ def spread(table: pd.DataFrame) -> pd.DataFrame:
     cols = ["roc_auc", "pr_auc", "f1"]
     return pd.DataFrame({"mean": table[cols].mean(), "min": table[cols].min(),
                          "max": table[cols].max(), "range": table[cols].max() - table[cols].min()})
+
+
+def ranges(table: pd.DataFrame) -> pd.DataFrame:
+    """Per model of a (model, seed) table: the range (highest - lowest) of each figure
+    over the seeds, with the lowest and highest PR-AUC."""
+    g = table.groupby(level="model", sort=False)
+    out = (g.max() - g.min())[["roc_auc", "pr_auc", "f1"]].add_suffix(" range")
+    return out.assign(**{"pr_auc min": g["pr_auc"].min(), "pr_auc max": g["pr_auc"].max()})

@@ -20,3 +20,16 @@ def test_other_seeds_train_save_and_spread(cfg):
     assert table.loc[1, "roc_auc"] != table.loc[2, "roc_auc"]  # another seed, another model
     spread = seed_runs.spread(table)
     assert spread.loc["roc_auc", "range"] == abs(table.loc[1, "roc_auc"] - table.loc[2, "roc_auc"])
+
+
+def test_baselines_are_refitted_with_every_seed_and_only_random_ones_move(cfg):
+    cfg = replace(cfg, seeds=3)
+    raw = datasets.load("synthetic", seed=0, quick=True)
+    split = datasets.split("synthetic", raw, seed=0, quick=True)
+    fitted = {n: detectors.build(n, seed=cfg.seed).fit(split) for n in ("isolation_forest", "mahalanobis")}
+    table = seed_runs.baselines(split, cfg, "best_f1", fitted)
+    assert list(table.index) == [(n, s) for n in fitted for s in (1, 2, 3)]
+    r = seed_runs.ranges(table)
+    assert r.loc["mahalanobis", "pr_auc range"] == 0  # no randomness in it
+    assert r.loc["isolation_forest", "roc_auc range"] > 0
+    assert r.loc["isolation_forest", "pr_auc min"] <= r.loc["isolation_forest", "pr_auc max"]
