@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import cpu_level, paths
+from . import cpu_level, paths, summary
 
 FILE = Path(__file__).with_name("reference_figures.csv")
 KEY = ["dataset", "model", "threshold_method"]
@@ -29,8 +29,9 @@ def load(path: Path = FILE) -> pd.DataFrame:
 
 
 def _chosen(metrics: pd.DataFrame) -> pd.DataFrame:
-    picked = metrics[metrics["chosen"].astype(str).str.lower() == "true"]
-    return picked[[c for c in KEPT if c in picked.columns]].reset_index(drop=True)
+    """The run's chosen rows (``summary.chosen``), with the columns the reference keeps."""
+    picked = summary.chosen(metrics)
+    return picked[[c for c in KEPT if c in picked.columns]]
 
 
 def other_data(metrics: pd.DataFrame, reference: pd.DataFrame) -> list[str]:
