@@ -7,7 +7,7 @@ in ``REGISTRY``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import reproducibility
 from .checks import check_choice
@@ -25,13 +25,38 @@ class Architecture:
     loss: str = "mse"
     dropout: float = 0.0
     noise: float = 0.0  # std of Gaussian noise added to inputs while training (denoising)
-    layers: str = "dense"  # "dense", "conv" for square single-channel images, "lstm" for windows
+    # "dense", "conv" for square single-channel images, "lstm" for windows, "vae" (a variational
+    # encoder) or "memae" (a dense encoder whose code passes through a memory), see latent_layers.py
+    layers: str = "dense"
+    memory: int = 0  # "memae": the number of memory slots
+    shrink: float | None = None  # "memae": the hard-shrinkage threshold (None: 1 / memory)
     max_epochs: int | None = None  # cap for slow models on a laptop CPU
     family: str = "tabular"  # the kind of data it is built for: "tabular", "image" or "series"
+    # True: the widths are shares of the number of input features (a table of any width),
+    # turned into whole widths by ``sized``
+    relative: bool = False
 
     @property
     def latent_dim(self) -> int:
         return self.encoder_units[-1]
+
+    def sized(self, input_dim: int) -> "Architecture":
+        """The architecture with whole layer widths for ``input_dim`` input features: itself,
+        unless its widths are shares of the input (``relative``). Each share becomes at least
+        2 units and the bottleneck stays narrower than the input, so it must summarise."""
+        if not self.relative:
+            return self
+        if input_dim < 3:
+            raise ValueError(f"{self.name} needs at least 3 input features (its bottleneck of at "
+                             f"least 2 is narrower than its input); got {input_dim}")
+
+        def width(share: float) -> int:
+            return max(2, int(share * input_dim + 0.5))
+
+        *hidden, latent = (width(u) for u in self.encoder_units)
+        latent = min(latent, input_dim - 1)
+        return replace(self, encoder_units=(*hidden, latent),
+                       decoder_units=tuple(width(u) for u in self.decoder_units), relative=False)
 
 
 REGISTRY: dict[str, Architecture] = {
@@ -55,6 +80,28 @@ REGISTRY: dict[str, Architecture] = {
         "enough to keep what normal rows share), linear output on standardised data.",
         encoder_units=(64, 26), decoder_units=(64,), latent_activation="linear",
     ),
+    # Labelled tables of any width (seed 004): widths are shares of the input features.
+    "tab_dense": Architecture(
+        "tab_dense",
+        "Seed 004's simple dense autoencoder, sized to the table: a hidden layer of half the "
+        "features, a linear bottleneck of a quarter (at least 2, always narrower than the "
+        "input), mirrored, linear output on standardised data.",
+        encoder_units=(0.5, 0.25), decoder_units=(0.5,), latent_activation="linear",
+        relative=True),
+    "tab_vae": Architecture(
+        "tab_vae",
+        "A variational autoencoder (seed 004's list), sized like tab_dense: the encoder gives a "
+        "mean and a log-variance per latent dimension, training samples the code from them and "
+        "minimises the negative ELBO (reconstruction error plus a KL term that keeps codes near "
+        "N(0, 1)); scores use the mean code.",
+        encoder_units=(0.5, 0.25), decoder_units=(0.5,), layers="vae", relative=True),
+    "tab_memae": Architecture(
+        "tab_memae",
+        "MemAE (Gong et al. 2019, seed 004's choice), sized like tab_dense: the code is rebuilt "
+        "from 50 learned memory slots (cosine addressing, hard shrinkage at 1/50, entropy loss "
+        "0.0002), so an anomaly is reconstructed from normal patterns.",
+        encoder_units=(0.5, 0.25), decoder_units=(0.5,), layers="memae", memory=50,
+        relative=True),
     # Seed 003's six MNIST variants (784 pixels in [0, 1], so a sigmoid output fits):
     # "6 layers" = three encoding and three decoding layers, "4 layers" = two and two.
     **{f"mnist_{depth}l{latent}_{act}": Architecture(
@@ -217,12 +264,35 @@ def _lstm_decoder(arch: Architecture, output_dim: int):
     return keras.Model(inputs, outputs, name=f"{arch.name}_decoder")
 
 
+def _latent_encoder(arch: Architecture, input_dim: int):
+    """A VAE's or MemAE's encoder (``latent_layers``); seeded by the run's global seed."""
+    from . import latent_layers  # noqa: PLC0415
+
+    *hidden, latent = arch.encoder_units
+    name = f"{arch.name}_encoder"
+    if arch.layers == "vae":
+        # Keras's MSE is the mean over the input's values; a KL weight of 2 / input_dim makes
+        # the training loss proportional to the negative ELBO (sum of squared errors / 2 + KL)
+        return latent_layers.vae_encoder(input_dim, tuple(hidden), latent, arch.activation,
+                                         name=name, kl_weight=2.0 / input_dim, seed=None)
+    return latent_layers.memae_encoder(input_dim, tuple(hidden), latent, arch.activation, name=name,
+                                       slots=arch.memory, shrink=arch.shrink, seed=None)
+
+
 def build_encoder(arch: Architecture, input_dim: int):
-    """Input -> latent representation."""
+    """Input -> latent representation. A table's model whose bottleneck would be wider than
+    the table is refused: it could copy its input instead of summarising it."""
+    arch = arch.sized(input_dim)
+    if arch.family == "tabular" and arch.latent_dim > input_dim:
+        raise ValueError(f"{arch.name}'s bottleneck of {arch.latent_dim} is wider than the "
+                         f"{input_dim} input features of this table; choose a model sized to the "
+                         f"table: {', '.join(n for n in names('tabular') if REGISTRY[n].relative)}")
     if arch.layers == "conv":
         return _conv_encoder(arch, input_dim)
     if arch.layers == "lstm":
         return _lstm_encoder(arch, input_dim)
+    if arch.layers in ("vae", "memae"):
+        return _latent_encoder(arch, input_dim)
     keras = _keras()
     inputs = keras.Input(shape=(input_dim,), name="input")
     x = keras.layers.GaussianNoise(arch.noise, name="noise")(inputs) if arch.noise else inputs
@@ -237,6 +307,7 @@ def build_encoder(arch: Architecture, input_dim: int):
 
 def build_decoder(arch: Architecture, output_dim: int):
     """Latent representation -> reconstruction of the input."""
+    arch = arch.sized(output_dim)
     if arch.layers == "conv":
         return _conv_decoder(arch, output_dim)
     if arch.layers == "lstm":

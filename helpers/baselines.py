@@ -6,7 +6,9 @@ Each follows the kit's detector contract (``helpers.detector``): ``fit(split)``,
 (time series), aligned with ``split.labels_of(part)``. The row detectors (PCA,
 IsolationForest, Mahalanobis) read the same inputs as the autoencoders, windows
 included; the point detectors (seed 002's pointwise model, a rolling z-score, a
-random score) read a time series one value at a time.
+random score) read a time series one value at a time. The detectors that use a few
+labelled anomalies (a supervised classifier, DevNet and seed 004's MemAE + DevNet, see
+``helpers.devnet``) are trained here too, in the same run, on datasets that have labels.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from sklearn.ensemble import IsolationForest
 from . import architectures, reproducibility, scoring, training
 from .checks import check_fraction
 from .detector import Detector
+from .devnet import DevNet, MemAEDevNet, labelled_rows
 
 
 class RowDetector(Detector):
@@ -190,8 +193,41 @@ class Pointwise(PointDetector):
         return f"seed 002's pointwise model, {self.epochs} epochs"
 
 
+class Supervised(RowDetector):
+    """A plain classifier given the same few labels as DevNet: logistic regression of the
+    labelled anomalies (1) against every unlabelled row (0, though some are unmarked
+    anomalies), each class weighted by its size. The score is the predicted log-odds of
+    "anomaly". It answers the question a label-using model must face: does it beat a
+    classifier that had the same labels?"""
+
+    name = "supervised"
+    detector_type = "few labels"
+
+    def __init__(self, seed: int = 0, C: float = 1.0):
+        self.seed = seed
+        self.C = C
+
+    def _fit(self, split) -> None:
+        from sklearn.linear_model import LogisticRegression  # noqa: PLC0415
+
+        unlabelled, labelled = labelled_rows(split, "The supervised classifier")
+        X = np.r_[unlabelled, labelled]
+        y = np.r_[np.zeros(len(unlabelled), int), np.ones(len(labelled), int)]
+        self.model_ = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000,
+                                         random_state=self.seed).fit(X, y)
+        self.labels_used_ = len(labelled)
+
+    def row_scores(self, X):
+        return self.model_.decision_function(X)
+
+    def describe(self) -> str:
+        used = f"{self.labels_used_} labelled anomalies" if self.fitted() else "the labelled anomalies"
+        return f"logistic regression on {used} against the unlabelled rows"
+
+
 REGISTRY = {cls.name: cls for cls in (PCAReconstruction, IsolationForestDetector, Mahalanobis,
-                                      Pointwise, RollingZScore, RandomScore)}
+                                      Pointwise, RollingZScore, RandomScore, Supervised, DevNet,
+                                      MemAEDevNet)}
 
 
 def names() -> list[str]:

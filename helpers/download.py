@@ -18,18 +18,11 @@ import urllib.request
 from pathlib import Path
 
 from . import datasets, paths
+from .datasets.files import sha256
 
 
 class ChecksumError(RuntimeError):
     pass
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def matches(path: Path, digest: str) -> bool:

@@ -174,9 +174,12 @@ def key_figures(ds: str, picked: pd.DataFrame) -> str:
         return '<p class="note">No metrics for this dataset.</p>'
     items = []
     kind = rows["kind"].astype(str) if "kind" in rows.columns else pd.Series("", index=rows.index)
-    for label, part, by in [("best autoencoder (by validation PR-AUC)", rows[kind == "autoencoder"],
-                             "val_pr_auc"),
-                            ("best baseline (by test PR-AUC)", rows[kind == "baseline"], "pr_auc")]:
+    groups = [("best autoencoder (by validation PR-AUC)", rows[kind == "autoencoder"], "val_pr_auc"),
+              ("best baseline (by test PR-AUC)", rows[kind == "baseline"], "pr_auc")]
+    if (kind == "few labels").any():  # a labelled table: the detectors that read its labels
+        groups.append(("best detector using the few labels (by validation PR-AUC)",
+                       rows[kind == "few labels"], "val_pr_auc"))
+    for label, part, by in groups:
         scores = pd.to_numeric(part[by], errors="coerce") if by in part.columns else pd.Series(dtype=float)
         if part.empty or scores.isna().all():
             items.append(f"<li>{esc(label)}: none</li>")

@@ -19,7 +19,8 @@ it starts: it drops the one line ipykernel's asyncio loop prints when a kernel s
 while a message of its own is pending ("Task was destroyed but it is pending!" for a
 ``Kernel.*`` coroutine), and the "Event loop is closed" traceback ipykernel prints when
 C code writes to stdout or stderr after the kernel's IO loop has closed (the output itself
-still reaches the terminal). Everything else the kernel logs, such a line for any other
+still reaches the terminal), and the traceback tornado logs when ipykernel answers a
+shutdown request on a socket that is already closed. Everything else the kernel logs, such a line for any other
 task included, still shows.
 """
 from __future__ import annotations
@@ -72,6 +73,17 @@ class _QuietShutdown(logging.Filter):
                     and "coro=<Kernel." in msg and "ipykernel" in msg)
 
 
+class _QuietSocketShutdown(logging.Filter):
+    """Drops tornado's "Uncaught exception in ZMQStream callback" when it is the ZMQ error
+    "Socket operation on non-socket": ipykernel answering a shutdown request on a socket
+    the shutdown has already closed. Keeps every other record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        err = record.exc_info[1] if record.exc_info else None
+        return not (record.getMessage().startswith("Uncaught exception in ZMQStream callback")
+                    and type(err).__name__ == "ZMQError" and "non-socket" in str(err))
+
+
 def _flush_unless_closed(schedule_flush):
     """ipykernel's ``OutStream._schedule_flush``, made quiet when the kernel's IO loop is
     already closed: output that C code writes while the kernel shuts down then still
@@ -91,6 +103,9 @@ def load_ipython_extension(ipython) -> None:  # noqa: ARG001  (IPython's extensi
     logger = logging.getLogger("asyncio")
     if not any(isinstance(f, _QuietShutdown) for f in logger.filters):
         logger.addFilter(_QuietShutdown())
+    tornado = logging.getLogger("tornado.general")
+    if not any(isinstance(f, _QuietSocketShutdown) for f in tornado.filters):
+        tornado.addFilter(_QuietSocketShutdown())
     from ipykernel.iostream import OutStream  # noqa: PLC0415
 
     if not getattr(OutStream._schedule_flush, "quiet", False):

@@ -327,3 +327,22 @@ def tuning_scatter(results: pd.DataFrame):
     ax.legend(fontsize=7, bbox_to_anchor=(1.01, 1), loc="upper left")
     fig.tight_layout()
     return fig
+
+
+def label_curve(curve: pd.DataFrame, reference: tuple[str, float] | None = None):
+    """Test PR-AUC against the number of labelled anomalies, one line per detector;
+    ``reference``: (name, PR-AUC) of the best detector without labels, a flat line."""
+    setup()
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for name, rows in curve.groupby("detector", sort=False):
+        ax.plot(rows["labelled anomalies"], rows["pr_auc"], marker="o", label=name)
+    if reference is not None:
+        ax.axhline(reference[1], color="grey", linestyle="--",
+                   label=f"{reference[0]} (no labels)")
+    ax.set_xlabel("labelled anomalies in training")
+    ax.set_ylabel("test PR-AUC")
+    ax.set_ylim(0, 1.02)
+    ax.set_title("What a few labels buy")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

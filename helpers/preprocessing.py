@@ -32,10 +32,12 @@ def fit_scaler(X_train: np.ndarray, method: str = "standard"):
 
 
 def scale_split(split: Split, scaler) -> Split:
-    """The same split with every set passed through the (already fitted) scaler."""
+    """The same split with every set of rows passed through the (already fitted) scaler
+    (a split's ``extra_rows``, such as labelled anomalies, included)."""
     f = lambda X: scaler.transform(X).astype("float32")  # noqa: E731
+    extra = {name: f(getattr(split, name)) for name in getattr(split, "extra_rows", ())}
     return replace(split, X_train=f(split.X_train), X_val=f(split.X_val), X_test=f(split.X_test),
-                   info=dict(split.info), labels=dict(split.labels))
+                   info=dict(split.info), labels=dict(split.labels), **extra)
 
 
 def scaling_table(split: Split, scaled: Split, names, n: int = 5):

@@ -110,13 +110,18 @@ def verdict(metrics: pd.DataFrame, default_settings: bool, quick: bool,
 
 def update(metrics_file: Path, reference_file: Path = FILE) -> Path:
     """Make ``metrics_file`` (a default, full run's ``build/report/metrics.csv``) the
-    reference."""
+    reference for the datasets it holds; the reference rows of other datasets stay (so a
+    run of some datasets, ``DATASETS=...``, updates only theirs)."""
     metrics = pd.read_csv(metrics_file)
     if metrics["quick"].astype(str).str.lower().eq("true").any():
         raise ValueError(f"{metrics_file} holds a quick run; the reference is a full run")
     if set(metrics["exact"].fillna("").astype(str)) != {cpu_level.LEVEL}:
         raise ValueError(f"{metrics_file} was not made at level {cpu_level.LEVEL}")
-    _chosen(metrics).to_csv(reference_file, index=False, float_format="%.4f")
+    rows = _chosen(metrics)
+    if Path(reference_file).exists():
+        kept = load(reference_file)
+        rows = pd.concat([kept[~kept["dataset"].isin(set(rows["dataset"]))], rows])
+    rows.to_csv(reference_file, index=False, float_format="%.4f")
     return reference_file
 
 

@@ -318,7 +318,7 @@ def run_all(args, root: Path, out: Path, run: Run) -> int:
     try:
         quick = parse_quick(args.quick)
         chosen = check_choices("DATASETS", args.datasets, datasets.names()) if explicit \
-            else datasets.names()
+            else datasets.default_names()
         extra = notebook_params(args)
         extras = per_dataset(chosen, extra)
         check_params(chosen, quick, extras)

@@ -65,3 +65,28 @@ def examples(split, part: str, n: int = 4):
         anomalous = anomalous[np.linspace(0, len(anomalous) - 1, min(n, len(anomalous))).astype(int)]
     pick = np.r_[np.flatnonzero(labels == 0)[:n], anomalous[:n]].astype(int)
     return X, pick, labels[pick]
+
+
+def elbo_table(autoencoders: dict, split, part: str = "val") -> "pd.DataFrame":
+    """For every variational autoencoder of ``autoencoders`` (name -> fitted detector), its
+    ROC-AUC and PR-AUC on ``part`` with two scores: the reconstruction error every
+    autoencoder uses, and the negative ELBO (reconstruction error plus how far the row's
+    code lies from the prior). Empty when the run has no VAE."""
+    import pandas as pd  # noqa: PLC0415
+    from sklearn.metrics import average_precision_score, roc_auc_score  # noqa: PLC0415
+
+    from . import architectures  # noqa: PLC0415
+
+    labels, rows = split.labels_of(part), {}
+    for name, det in autoencoders.items():
+        if architectures.get(name).layers != "vae":
+            continue
+        from .latent_layers import negative_elbo  # noqa: PLC0415
+
+        for score, values in (("reconstruction error", det.score_samples(split, part)),
+                              ("negative ELBO", negative_elbo(det.model_, split.inputs(part)))):
+            rows[(name, score)] = {f"{part} ROC-AUC": roc_auc_score(labels, values),
+                                   f"{part} PR-AUC": average_precision_score(labels, values)}
+    if not rows:
+        return pd.DataFrame()
+    return pd.DataFrame(rows).T.rename_axis(["model", "score"])

@@ -84,3 +84,25 @@ def ranges(table: pd.DataFrame) -> pd.DataFrame:
     g = table.groupby(level="model", sort=False)
     out = (g.max() - g.min())[["roc_auc", "pr_auc", "f1"]].add_suffix(" range")
     return out.assign(**{"pr_auc min": g["pr_auc"].min(), "pr_auc max": g["pr_auc"].max()})
+
+
+def sentence(by_seed: pd.DataFrame, others: pd.DataFrame, focus: str, best: str,
+             seeds) -> str:
+    """07's words on the seed's noise: how far the dataset's own autoencoder's test figures
+    moved over its seeds (``figures``), and the detector among ``others`` (``baselines``,
+    refitted with the same seeds) whose PR-AUC moved most."""
+    if len(by_seed) < 2:
+        return f"Seed noise: not measured (seeds={seeds})."
+    own = spread(by_seed)
+    text = (f"Seed noise: over {len(by_seed)} seeds {focus}'s test PR-AUC ranged "
+            f"{own.at['pr_auc', 'min']:.3f} to {own.at['pr_auc', 'max']:.3f} and ROC-AUC "
+            f"{own.at['roc_auc', 'min']:.3f} to {own.at['roc_auc', 'max']:.3f}")
+    moved = ranges(others) if len(others) else None
+    if moved is not None and len(moved):
+        widest = moved["pr_auc range"].idxmax()
+        text += (f"; among the other detectors {widest}'s PR-AUC moved most, "
+                 f"{moved.at[widest, 'pr_auc min']:.3f} to {moved.at[widest, 'pr_auc max']:.3f}")
+    text += ". A gap between detectors smaller than these ranges may be the seed's doing."
+    if best != focus:
+        text += f"\n(The seeds measure {focus}, the dataset's own autoencoder; {best} trained with one seed.)"
+    return text

@@ -12,7 +12,8 @@ import pandas as pd
 
 from . import cpu_level, events, metrics, thresholds
 
-# ``kind`` is the detector's type: "autoencoder" or "baseline"; ``warning`` says, in short
+# ``kind`` is the detector's type: "autoencoder", "baseline" or "few labels" (it reads the
+# labelled anomalies of a labelled table); ``warning`` says, in short
 # phrases, when a threshold flags far more than the anomaly share or no threshold of the
 # detector beats flagging everything (empty when neither); ``seed`` and ``options`` (the dataset's
 # settings, defaults included, as JSON) say what the run was; ``exact`` is the instruction-set

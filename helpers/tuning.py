@@ -20,6 +20,8 @@ from .parallel import starmap
 from .datasets.base import Split
 
 KEYS = ("learning_rate", "weight_decay", "epochs", "batch_size")
+# keys a grid may add: "memory", MemAE's number of memory slots (seed 004's sweep)
+OPTIONAL = ("memory",)
 SCORES = "val scores"  # each setting's validation scores, while the noise is measured
 NEAR_BEST = "within noise of best"
 
@@ -29,8 +31,18 @@ def combinations(grid: dict, quick: bool = False) -> list[dict]:
     missing = [k for k in KEYS if k not in grid]
     if missing:
         raise ValueError(f"tuning grid lacks {missing}; it needs {', '.join(KEYS)}")
-    values = [tuple(grid[k])[:1] if quick else tuple(grid[k]) for k in KEYS]
-    return [dict(zip(KEYS, combo)) for combo in itertools.product(*values)]
+    unknown = sorted(set(grid) - set(KEYS) - set(OPTIONAL))
+    if unknown:
+        raise ValueError(f"tuning grid has unknown keys {unknown}; valid: "
+                         f"{', '.join(KEYS + OPTIONAL)}")
+    keys = setting_keys(grid)
+    values = [tuple(grid[k])[:1] if quick else tuple(grid[k]) for k in keys]
+    return [dict(zip(keys, combo)) for combo in itertools.product(*values)]
+
+
+def setting_keys(grid_or_results) -> list[str]:
+    """The keys a setting has: the four training keys and the optional ones present."""
+    return [*KEYS, *(k for k in OPTIONAL if k in grid_or_results)]
 
 
 def models_for(models, quick: bool = False) -> list[str]:
@@ -44,6 +56,11 @@ def evaluate_one(model_name: str, params: dict, split: Split, seed: int,
     it on the validation set."""
     reproducibility.seed_everything(seed, threads)
     arch = architectures.get(model_name)
+    if "memory" in params:
+        if arch.layers != "memae":
+            raise ValueError(f"the grid's 'memory' sets MemAE's memory slots; {model_name} has no "
+                             "memory (tune a model with layers='memae')")
+        arch = replace(arch, memory=int(params["memory"]))
     model = architectures.build_autoencoder(arch, split.X_train.shape[1])
     training.compile_autoencoder(model, arch, params["learning_rate"], params["weight_decay"])
     start = time.perf_counter()
@@ -106,7 +123,8 @@ def lowest_mse_vs_best(results: pd.DataFrame) -> pd.DataFrame:
     a = results.loc[results["val MSE normal"].idxmin()]
     b = results.loc[results["val ROC-AUC"].idxmax()]
     return pd.DataFrame({"lowest normal MSE": a, "highest validation ROC-AUC": b}).T[
-        ["model", *KEYS, "val MSE normal", "gap", "val ROC-AUC", *([NEAR_BEST] if NEAR_BEST in results else [])]]
+        ["model", *setting_keys(results), "val MSE normal", "gap", "val ROC-AUC",
+         *([NEAR_BEST] if NEAR_BEST in results else [])]]
 
 
 def verdict(results: pd.DataFrame) -> str:

@@ -17,7 +17,7 @@ def test_shapes(name):
     enc = architectures.build_encoder(arch, dim)
     dec = architectures.build_decoder(arch, dim)
     ae = architectures.assemble(enc, dec, name)
-    assert enc.output_shape == (None, arch.latent_dim)
+    assert enc.output_shape == (None, arch.sized(dim).latent_dim)
     assert dec.output_shape == (None, dim)
     assert ae.predict(np.zeros((4, dim), "float32"), verbose=0).shape == (4, dim)
     table = architectures.summary_table(ae)

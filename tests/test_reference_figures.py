@@ -87,7 +87,7 @@ def test_only_a_full_run_at_the_level_can_become_the_reference(tmp_path):
 
 def test_the_committed_reference_covers_every_dataset_at_its_chosen_threshold():
     ref = reference_figures.load()
-    assert set(ref["dataset"]) == set(datasets.names())
+    assert set(ref["dataset"]) == set(datasets.default_names())
     for ds, rows in ref.groupby("dataset"):
         assert set(rows["threshold_method"]) == {datasets.spec(ds).threshold}
     assert set(ref["exact"]) == {cpu_level.LEVEL}
@@ -96,3 +96,16 @@ def test_the_committed_reference_covers_every_dataset_at_its_chosen_threshold():
 def test_a_run_with_the_cpus_own_code_gets_a_folder_of_its_own():
     assert runner.run_name("synthetic", False, {}) == "synthetic"
     assert runner.run_name("synthetic", False, {}, exact=False).startswith("synthetic-")
+
+
+def test_a_run_of_some_datasets_updates_only_their_reference_rows(reference, tmp_path):
+    other = tmp_path / "other.csv"
+    _metrics().assign(dataset="thyroid", roc_auc=0.7).to_csv(other, index=False)
+    reference_figures.update(other, reference)
+    again = tmp_path / "again.csv"
+    _metrics().assign(dataset="thyroid", roc_auc=0.6).to_csv(again, index=False)
+    reference_figures.update(again, reference)
+    ref = pd.read_csv(reference)
+    assert sorted(ref["dataset"]) == ["synthetic", "synthetic", "thyroid", "thyroid"]
+    assert set(ref.query("dataset == 'thyroid'")["roc_auc"]) == {0.6}
+    assert set(ref.query("dataset == 'synthetic'")["roc_auc"]) == {0.9123, 0.8}

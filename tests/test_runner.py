@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
@@ -259,6 +260,26 @@ def test_the_kernel_spec_keeps_no_history_and_no_temporary_folder(tmp_path, monk
     assert list(temp.iterdir()) == []
 
 
+def test_the_closed_socket_traceback_of_a_shutdown_is_dropped_and_nothing_else():
+    import sys
+
+    import zmq
+
+    quiet = kernel._QuietSocketShutdown()
+
+    def record(err, msg="Uncaught exception in ZMQStream callback"):
+        try:
+            raise err
+        except Exception:  # noqa: BLE001
+            info = sys.exc_info()
+        return logging.LogRecord("tornado.general", logging.ERROR, __file__, 1, msg, None, info)
+
+    assert not quiet.filter(record(zmq.error.ZMQError(zmq.ENOTSOCK)))
+    assert quiet.filter(record(zmq.error.ZMQError(zmq.EAGAIN)))
+    assert quiet.filter(record(ValueError("Socket operation on non-socket")))
+    assert quiet.filter(record(zmq.error.ZMQError(zmq.ENOTSOCK), "something else"))
+
+
 def test_the_kernels_shutdown_line_is_dropped_and_nothing_else():
     quiet = kernel._QuietShutdown()
 
@@ -296,15 +317,28 @@ def test_quick_run_of_every_notebook(tmp_path, capsys, monkeypatch):
     sampled every 5 minutes, whose events do not fit the default split; it also runs seed
     002's recipe). synthetic is left out because nbval executes all its notebooks in full,
     and yahoo because it takes the same path as nab through every notebook (its generator
-    and reader have tests of their own). 02 and 07 must describe the series the run read."""
+    and reader have tests of their own). 02 and 07 must describe the series the run read.
+    A user's labelled CSV (the csv dataset, a table the test writes, with a text column and
+    ids) runs with options only, and 07's submission file is scored by the leaderboard."""
     from conftest import write_nab
+
+    from helpers import leaderboard
 
     five = "custom/five_minutes.csv"
     write_nab(tmp_path / "data", n=1500, events=((500, 560), (1250, 1310)), file=five, freq="5min")
     monkeypatch.setenv("ANOMALY_KIT_DATA", str(tmp_path / "data"))
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(1400, int), np.ones(160, int)]
+    table = pd.DataFrame(rng.normal(size=(len(y), 4)) + 2.5 * y[:, None], columns=list("abcd"))
+    table.insert(0, "key", [f"k{i}" for i in range(len(y))])
+    table["colour"] = rng.choice(["red", "green"], len(y))
+    table.loc[7, "b"] = np.nan  # left out, and counted
+    table["Class"] = y
+    table.to_csv(tmp_path / "mine.csv", index=False)
     out = tmp_path / "quick"
-    quick = ["mnist", "nab"]
-    options = {"nab": {"file": five}}
+    quick = ["mnist", "nab", "csv"]
+    options = {"nab": {"file": five}, "csv": {"path": str(tmp_path / "mine.csv"), "label": "Class",
+                                             "id": "key", "labelled_anomalies": 10}}
     # two datasets side by side: most of a quick run is kernels starting up
     assert runner.main(["--quick", "--out", str(out), "--datasets", ",".join(quick), "--jobs", "2",
                         "--options", json.dumps(options)]) == 0
@@ -312,7 +346,8 @@ def test_quick_run_of_every_notebook(tmp_path, capsys, monkeypatch):
     assert "mnist_kit" in printed and "ts_kit" in printed
     assert "SKIPPED" not in printed
     nbs = runner.notebooks(runner.paths.project_root() / "notebooks")
-    folder = {"mnist": "mnist", "nab": runner.run_name("nab", True, {"options": options["nab"]})}
+    folder = {"mnist": "mnist", "nab": runner.run_name("nab", True, {"options": options["nab"]}),
+              "csv": runner.run_name("csv", True, {"options": options["csv"]})}
     for ds in quick:
         for nb in nbs:
             assert (out / "runs" / folder[ds] / nb.name).exists()
@@ -329,6 +364,15 @@ def test_quick_run_of_every_notebook(tmp_path, capsys, monkeypatch):
             assert f"WARNING {row['model']} ({row['threshold_method']}): {row['warning']}" in report
     if picked["warning"].isna().all():
         assert "No threshold failed" in report
+    about = _outputs(out / "runs" / folder["csv"] / "02_load.ipynb")
+    for fact in ("1,560 rows; 1,559 are used", "1 row had a missing", "['colour'] are one-hot",
+                 "`labelled_anomalies`, 10 here", "train, labelled anomalies"):
+        assert fact in about, fact
+    report = _outputs(out / "runs" / folder["csv"] / "07_report.ipynb")
+    assert "Does DevNet beat a plain classifier given the same 10 labels?" in report
+    submission = out / "runs" / folder["csv"] / "submission.csv"
+    ids, labels = leaderboard.answers(out / "runs" / folder["csv"])
+    assert ids[0].startswith("k") and 0.5 < leaderboard.score(submission, ids, labels)["roc_auc"] <= 1
     assert "(quick mode: a smoke test, not a result)" in printed
     df = pd.read_csv(out / "report" / "metrics.csv")
     assert list(df.columns) == summary.COLUMNS and df["quick"].all()

@@ -33,3 +33,21 @@ def test_baselines_are_refitted_with_every_seed_and_only_random_ones_move(cfg):
     assert r.loc["mahalanobis", "pr_auc range"] == 0  # no randomness in it
     assert r.loc["isolation_forest", "roc_auc range"] > 0
     assert r.loc["isolation_forest", "pr_auc min"] <= r.loc["isolation_forest", "pr_auc max"]
+
+
+def test_the_seed_sentence_names_the_own_models_range_and_the_detector_that_moved_most():
+    import pandas as pd
+
+    own = pd.DataFrame({"roc_auc": [0.9, 0.8], "pr_auc": [0.5, 0.3], "f1": [0.4, 0.2]}, index=[1, 2])
+    others = pd.DataFrame({"roc_auc": [0.7, 0.7, 0.6, 0.65], "pr_auc": [0.2, 0.2, 0.1, 0.4],
+                           "f1": [0.1] * 4},
+                          index=pd.MultiIndex.from_tuples([("pca", 1), ("pca", 2), ("devnet", 1),
+                                                           ("devnet", 2)], names=["model", "seed"]))
+    text = seed_runs.sentence(own, others, "kit_dense", "kit_dense", 2)
+    assert text.startswith("Seed noise: over 2 seeds kit_dense's test PR-AUC ranged 0.300 to 0.500 "
+                           "and ROC-AUC 0.800 to 0.900; among the other detectors devnet's PR-AUC "
+                           "moved most, 0.100 to 0.400.")
+    assert "seed_deep trained with one seed" in seed_runs.sentence(own, others, "kit_dense",
+                                                                   "seed_deep", 2)
+    assert seed_runs.sentence(own.iloc[:1], others, "kit_dense", "kit_dense", 1) == \
+        "Seed noise: not measured (seeds=1)."

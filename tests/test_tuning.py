@@ -63,7 +63,7 @@ def test_verdict_says_when_goals_disagree():
 
 def test_parallel_grid_gives_the_same_results():
     rng = np.random.default_rng(1)
-    X = rng.normal(size=(160, 6)).astype("float32")
+    X = rng.normal(size=(160, 32)).astype("float32")  # seed_simple's width
     split = Split(X[:100], np.r_[X[100:], X[:10] * 4], np.r_[np.zeros(60, int), np.ones(10, int)],
                   X[:5], np.zeros(5, int), 0.1)
     grid = {"learning_rate": (1e-3, 1e-2), "weight_decay": (0.0,), "epochs": (2,), "batch_size": (32,)}
@@ -76,14 +76,14 @@ def test_models_train_the_same_in_parallel_and_alone():
     from helpers import detectors
 
     rng = np.random.default_rng(2)
-    X = rng.normal(size=(150, 6)).astype("float32")
+    X = rng.normal(size=(150, 32)).astype("float32")  # the width of these models' tables
     split = Split(X[:100], X[100:], np.zeros(50, int), X[:5], np.zeros(5, int), 0.1)
 
     def untrained():
         from helpers import reproducibility
 
         reproducibility.seed_everything(0)
-        return {name: architectures.build_autoencoder(architectures.get(name), 6)
+        return {name: architectures.build_autoencoder(architectures.get(name), 32)
                 for name in ("seed_simple", "kit_dense")}
 
     def build(models):

@@ -18,6 +18,7 @@ class RawData:
     source: str
     labels: np.ndarray | None = None  # original classes (e.g. digits), where there are any
     columns: dict = field(default_factory=dict)  # extra columns, e.g. a time series' id and time
+    info: dict = field(default_factory=dict)  # what reading the data did (rows left out, ...)
 
     def frame(self) -> pd.DataFrame:
         df = pd.DataFrame(self.X, columns=self.feature_names)

@@ -4,6 +4,7 @@ is wrong, what would be valid and how to fix it. The loaders of every dataset sh
 checks: what a file is from its first bytes, CSV tables, and points in time."""
 from __future__ import annotations
 
+import hashlib
 import warnings
 from pathlib import Path
 
@@ -24,6 +25,26 @@ def reason(err: BaseException) -> str:
     if isinstance(err, OSError) and err.strerror:
         return err.strerror
     return str(err).strip()
+
+
+def sha256(path) -> str:
+    """The SHA-256 of a file's bytes, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def check_shipped(path: Path, digest: str, what: str, fix: str) -> Path:
+    """A data file the kit ships (or a pinned package ships), checked by its SHA-256, so
+    that every run reads the same bytes."""
+    if not Path(path).exists():
+        raise FileNotFoundError(f"{paths.show(path)}: {what} is missing. {fix}")
+    if sha256(path) != digest:
+        raise ValueError(f"{paths.show(path)}: {what} is not the file the kit was made with (its "
+                         f"SHA-256 differs). {fix}")
+    return Path(path)
 
 
 def head(path, n: int = 512) -> bytes:

@@ -23,7 +23,6 @@ test set, at seed 003's anomaly share (982 of 8,070).
 from __future__ import annotations
 
 import gzip
-import hashlib
 import struct
 import zipfile
 import zlib
@@ -278,7 +277,7 @@ def _check_digits(x_path: Path, X: np.ndarray, x_name: str, y_path: Path, y: np.
 
 def _check_sha256(path: Path) -> None:
     """mnist.npz must be Keras's file byte for byte (11 MB hash in well under a second)."""
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = files.sha256(path)
     if digest != NPZ_SHA256:
         raise files.refuse(path, f"its SHA-256 is {digest}, not that of Keras's mnist.npz",
                       f"the file `make data` fetches (SHA-256 {NPZ_SHA256}), or the four IDX .gz "

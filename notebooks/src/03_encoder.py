@@ -57,7 +57,7 @@ print(f"{len(split.X_train):,} normal training inputs of {input_dim} values each
 
 # %%
 # NBVAL_CHECK_OUTPUT
-archs = {name: architectures.get(name) for name in cfg.models}
+archs = {name: architectures.get(name).sized(input_dim) for name in cfg.models}
 pd.DataFrame([{"model": name, "encoder": a.encoder_units, "latent": a.latent_dim,
                "hidden activation": a.activation, "output": a.output_activation, "loss": a.loss,
                "about": a.description} for name, a in archs.items()]).set_index("model")

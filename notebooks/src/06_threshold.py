@@ -82,6 +82,17 @@ pd.DataFrame({name: {"train (normal)": s["train"].mean(),
 scoring.compare_scores(trained, split, "val").round(3)
 
 # %% [markdown]
+# A **variational autoencoder** offers one more score: the *negative ELBO*, the objective it was
+# trained on, for one row. It adds to the reconstruction error how far the distribution of the
+# row's code lies from the prior N(0, 1) (the KL term). The table compares both on validation
+# data for the run's VAEs; the report keeps the reconstruction error, the one score every
+# autoencoder has.
+
+# %%
+elbo = scoring.elbo_table(trained, split, "val")
+elbo.round(3) if len(elbo) else print("No variational autoencoder in this run: nothing to compare.")
+
+# %% [markdown]
 # ## Ways to set a threshold
 #
 # Each method is an entry in `helpers/thresholds.py`; this table comes from there.

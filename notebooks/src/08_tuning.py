@@ -72,7 +72,8 @@ print(f"{len(results)} trainings in {results['seconds'].sum():.0f}s")
 # as much the validation sample's choice as the setting's.
 
 # %%
-shown = ["model", *tuning.KEYS, "val MSE normal", "gap", "val ROC-AUC", tuning.NEAR_BEST]
+shown = ["model", *tuning.setting_keys(results), "val MSE normal", "gap", "val ROC-AUC",
+         tuning.NEAR_BEST]
 for rule, table in tuning.rankings(results).items():
     print(rule)
     display(table[shown].round(4).reset_index(drop=True))
