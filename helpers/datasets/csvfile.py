@@ -14,9 +14,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import paths
-from ..checks import ParameterError, check_known_options
+from ..checks import ParameterError
+from . import labelled
 from .base import RawData, Split
-from .labelled import (MODELS_NOTE, PROTOCOL, TRAINING_NOTE, check_protocol, protocol_note,
+from .labelled import (MODELS_NOTE, PROTOCOL, TRAINING_NOTE, protocol_note,
                        read_labelled_csv, reading_note, split)  # split: this dataset's
 from .thyroid import FILE as EXAMPLE
 
@@ -30,7 +31,7 @@ def resolve(path: str) -> Path:
 
 
 def check_options(options: dict) -> dict:
-    opts = check_known_options("csv", options, OPTIONS)
+    opts = labelled.check_options("csv", options, OPTIONS)
     if not isinstance(opts["path"], str) or not opts["path"].strip():
         raise ParameterError(f"option path={opts['path']!r} is not valid for csv; expected the path "
                              "of a labelled CSV file, e.g. 'data/creditcard.csv'")
@@ -47,7 +48,6 @@ def check_options(options: dict) -> dict:
     if opts["label"] in drop or (opts["id"] and opts["id"] in drop):
         raise ParameterError(f"option drop={drop!r} names the label or id column; those are never "
                              "features, so leave them out of drop")
-    check_protocol("csv", opts)
     return {**opts, "drop": list(drop)}
 
 

@@ -30,7 +30,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from .. import paths
-from ..checks import ParameterError
+from ..checks import ParameterError, check_known_options
 from .base import RawData, Split
 from .files import head, quote, read_csv
 
@@ -101,6 +101,14 @@ def check_protocol(dataset: str, opts: dict) -> None:
         raise ParameterError(f"option labelled_anomalies={n!r} is not valid for {dataset}; expected "
                              "a whole number of at least 1, e.g. 30 (DevNet and the classifier "
                              "need some labelled anomalies)")
+
+
+def check_options(dataset: str, options: dict, defaults: dict = PROTOCOL) -> dict:
+    """A labelled table's options merged over ``defaults`` (an unknown key is named), the
+    protocol's two checked (``check_protocol``)."""
+    opts = check_known_options(dataset, options, defaults)
+    check_protocol(dataset, opts)
+    return opts
 
 
 def split_few_labels(raw: RawData, seed: int, contamination: float = 0.02,

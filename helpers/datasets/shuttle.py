@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..checks import check_known_options
+from . import labelled
 from .base import RawData, Split
 from .files import check_shipped
-from .labelled import (MODELS_NOTE, PROTOCOL, TRAINING_NOTE, check_protocol, protocol_note,
+from .labelled import (MODELS_NOTE, PROTOCOL, TRAINING_NOTE, protocol_note,
                        size_sentence, split)  # split: this dataset's
 
 FILE = "datasets/shuttle.csv.gz"  # inside the river package
@@ -39,9 +39,7 @@ def path() -> Path:
 
 
 def check_options(options: dict) -> dict:
-    opts = check_known_options("shuttle", options, OPTIONS)
-    check_protocol("shuttle", opts)
-    return opts
+    return labelled.check_options("shuttle", options, OPTIONS)
 
 
 def load(seed: int, quick: bool = False, options: dict | None = None) -> RawData:

@@ -7,10 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import paths
-from ..checks import check_known_options
+from . import labelled
 from .base import RawData, Split
 from .files import check_shipped
-from .labelled import (MODELS_NOTE, PROTOCOL, TRAINING_NOTE, check_protocol, protocol_note,
+from .labelled import (MODELS_NOTE, PROTOCOL, TRAINING_NOTE, protocol_note,
                        read_labelled_csv, size_sentence, split)  # split: this dataset's
 
 FILE = "data/thyroid/annthyroid_21feat_normalised.csv"  # in the kit's folder
@@ -26,9 +26,7 @@ def path() -> Path:
 
 
 def check_options(options: dict) -> dict:
-    opts = check_known_options("thyroid", options, OPTIONS)
-    check_protocol("thyroid", opts)
-    return opts
+    return labelled.check_options("thyroid", options, OPTIONS)
 
 
 def load(seed: int, quick: bool = False, options: dict | None = None) -> RawData:
