@@ -8,11 +8,14 @@
 # EXACT=0 lets the numeric libraries use this CPU's own code (faster on some CPUs); by default
 # (EXACT=1) they are capped at one instruction-set level, so that the same seed gives the same
 # figures on any x86-64 CPU with AVX2 (helpers/cpu_level.py).
+# BACKEND=jax runs Keras on JAX instead of TensorFlow (run-all and lab); the first such
+# command installs JAX (requirements-jax.txt) into .venv.
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+JAX_STAMP := $(VENV)/.installed-jax
 KERNEL := anomaly-kit
 DATASETS ?= all
 QUICK  ?=
@@ -31,12 +34,16 @@ CELL_TIMEOUT ?=
 TIMEOUT ?=
 MEMORY ?=
 EXACT  ?= $(or $(ANOMALY_KIT_EXACT),1)
+BACKEND ?=
+# what BACKEND= needs installed beyond the set-up (nothing for the default, TensorFlow)
+BACKEND_SETUP = $(if $(filter jax,$(strip $(BACKEND))),$(JAX_STAMP))
 
 # Every variable that `make run-all` hands to the runner, as VARIABLE:option. Each one
 # that is set becomes `--option 'value'` (quoted for the shell, quotes in it included);
 # the runner checks them all before any notebook runs.
 RUN_VARS := DATASETS:datasets QUICK:quick SEED:seed EPOCHS:epochs MODELS:models \
-            THRESHOLD:threshold THREADS:threads OPTIONS:options SEEDS:seeds JOBS:jobs
+            THRESHOLD:threshold THREADS:threads OPTIONS:options SEEDS:seeds JOBS:jobs \
+            BACKEND:backend
 quote    = '$(subst ','\'',$(1))'
 args_of  = $(foreach v,$(1),$(if $($(firstword $(subst :, ,$(v)))),--$(lastword $(subst :, ,$(v))) $(call quote,$($(firstword $(subst :, ,$(v)))))))
 run_args = $(call args_of,$(RUN_VARS))
@@ -53,13 +60,17 @@ export PYTHONUNBUFFERED := 1
 # Every command below that computes starts through helpers.cpu_level, which sets the
 # libraries' instruction-set level (or not, for EXACT=0) before they load.
 export ANOMALY_KIT_EXACT := $(or $(EXACT),1)
+ifneq ($(strip $(BACKEND)),)
+export KERAS_BACKEND := $(strip $(BACKEND))
+endif
 AT_LEVEL := $(BIN)/python -m helpers.cpu_level --
 
 .PHONY: help setup run-all test lab data notebooks student grade clean distclean
 
 help:
 	@echo "make run-all   set up and run every notebook for every dataset (DATASETS=, QUICK=1, JOBS=2,"
-	@echo "               SEED=, EPOCHS=, MODELS=, THRESHOLD=, THREADS=, OPTIONS='{...}', SEEDS=3, EXACT=0)"
+	@echo "               SEED=, EPOCHS=, MODELS=, THRESHOLD=, THREADS=, OPTIONS='{...}', SEEDS=3, EXACT=0,"
+	@echo "               BACKEND=jax: Keras on JAX, installed on first use)"
 	@echo "make test      set up and run the tests (pytest + nbval + a quick run of all notebooks)"
 	@echo "make lab       open JupyterLab on notebooks/ (LAB_ARGS= adds options, e.g. --no-browser)"
 	@echo "make data      fetch the optional larger datasets into data/"
@@ -81,7 +92,12 @@ $(STAMP): requirements.txt pyproject.toml helpers/kernel.py
 	@touch $(STAMP)
 	@echo "set-up done: $(VENV) with the pinned packages and the '$(KERNEL)' Jupyter kernel"
 
-run-all: setup
+$(JAX_STAMP): requirements-jax.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-jax.txt -c requirements.txt
+	@touch $(JAX_STAMP)
+	@echo "installed JAX into $(VENV) for BACKEND=jax"
+
+run-all: setup $(BACKEND_SETUP)
 	$(AT_LEVEL) $(BIN)/python -m helpers.runner $(run_args)
 
 # Two streams side by side, since each mostly keeps one core busy: pytest on the helpers'
@@ -90,7 +106,7 @@ run-all: setup
 # second_stream (the quick papermill run of every notebook, the toy grading tests). They
 # run in build/test/ and build/test-nbval/ (leaving build/runs/ alone); the second
 # stream's report follows the first's.
-test: setup
+test: setup $(JAX_STAMP)
 	@mkdir -p build
 	@( ANOMALY_KIT_BUILD=build/test-nbval $(AT_LEVEL) $(BIN)/python -m pytest notebooks --nbval-lax \
 	    --nbval-cell-timeout=600; nbval=$$?; \
@@ -103,7 +119,7 @@ test: setup
 	if [ $$tests -ne 0 ] || [ $$notebooks -ne 0 ]; then exit 1; fi
 
 # As root (a container), Jupyter refuses to start without --allow-root.
-lab: setup
+lab: setup $(BACKEND_SETUP)
 	$(AT_LEVEL) $(BIN)/jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 data: setup
@@ -119,7 +135,7 @@ notebooks: setup
 student: setup
 	$(BIN)/python -m helpers.course
 
-grade: setup
+grade: setup $(BACKEND_SETUP)
 	@test -n $(call quote,$(SUBMISSIONS)) || { echo "error: say which folder to grade: make grade SUBMISSIONS=path/to/folder (one folder per student)" >&2; exit 2; }
 	$(AT_LEVEL) $(BIN)/python -m helpers.grading $(call quote,$(SUBMISSIONS)) $(call args_of,$(GRADE_VARS))
 

@@ -194,13 +194,6 @@ def get(name: str) -> Architecture:
     return REGISTRY[name]
 
 
-def _keras():
-    reproducibility.quiet_tensorflow()
-    import keras  # noqa: PLC0415
-
-    return keras
-
-
 def _side(input_dim: int) -> int:
     side = int(round(input_dim ** 0.5))
     if side * side != input_dim or side % 4:
@@ -211,7 +204,7 @@ def _side(input_dim: int) -> int:
 
 def _conv_encoder(arch: Architecture, input_dim: int):
     """Flat pixels -> image -> strided convolutions -> dense latent."""
-    keras = _keras()
+    keras = reproducibility.keras()
     side = _side(input_dim)
     inputs = keras.Input(shape=(input_dim,), name="input")
     x = keras.layers.Reshape((side, side, 1), name="to_image")(inputs)
@@ -227,7 +220,7 @@ def _conv_encoder(arch: Architecture, input_dim: int):
 
 def _conv_decoder(arch: Architecture, output_dim: int):
     """Dense latent -> small feature map -> transposed convolutions -> flat pixels."""
-    keras = _keras()
+    keras = reproducibility.keras()
     side = _side(output_dim)
     small = side // 2 ** len(arch.decoder_units)
     inputs = keras.Input(shape=(arch.latent_dim,), name="latent_input")
@@ -245,7 +238,7 @@ def _conv_decoder(arch: Architecture, output_dim: int):
 
 def _lstm_encoder(arch: Architecture, input_dim: int):
     """A window of values -> a sequence of one feature -> LSTM -> its final state."""
-    keras = _keras()
+    keras = reproducibility.keras()
     inputs = keras.Input(shape=(input_dim,), name="input")
     x = keras.layers.Reshape((input_dim, 1), name="to_sequence")(inputs)
     x = keras.layers.LSTM(arch.latent_dim, name="latent")(x)
@@ -254,7 +247,7 @@ def _lstm_encoder(arch: Architecture, input_dim: int):
 
 def _lstm_decoder(arch: Architecture, output_dim: int):
     """The latent vector, repeated at every step -> LSTM -> one value per step."""
-    keras = _keras()
+    keras = reproducibility.keras()
     inputs = keras.Input(shape=(arch.latent_dim,), name="latent_input")
     x = keras.layers.RepeatVector(output_dim, name="repeat")(inputs)
     x = keras.layers.LSTM(arch.decoder_units[0], return_sequences=True, name="dec_lstm")(x)
@@ -293,7 +286,7 @@ def build_encoder(arch: Architecture, input_dim: int):
         return _lstm_encoder(arch, input_dim)
     if arch.layers in ("vae", "memae"):
         return _latent_encoder(arch, input_dim)
-    keras = _keras()
+    keras = reproducibility.keras()
     inputs = keras.Input(shape=(input_dim,), name="input")
     x = keras.layers.GaussianNoise(arch.noise, name="noise")(inputs) if arch.noise else inputs
     for i, units in enumerate(arch.encoder_units):
@@ -312,7 +305,7 @@ def build_decoder(arch: Architecture, output_dim: int):
         return _conv_decoder(arch, output_dim)
     if arch.layers == "lstm":
         return _lstm_decoder(arch, output_dim)
-    keras = _keras()
+    keras = reproducibility.keras()
     inputs = keras.Input(shape=(arch.latent_dim,), name="latent_input")
     x = inputs
     for i, units in enumerate(arch.decoder_units):
@@ -327,7 +320,7 @@ def build_decoder(arch: Architecture, output_dim: int):
 def assemble(encoder, decoder, name: str):
     """Encoder and decoder chained into one model that maps an input to its
     reconstruction."""
-    keras = _keras()
+    keras = reproducibility.keras()
     inputs = keras.Input(shape=encoder.input_shape[1:], name="input")
     return keras.Model(inputs, decoder(encoder(inputs)), name=name)
 

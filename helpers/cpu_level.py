@@ -11,6 +11,7 @@ they start, through the variables they read:
 library                variable                      at the kit's level (AVX2)
 =====================  ============================  =====================================
 oneDNN (TensorFlow)    ``ONEDNN_MAX_CPU_ISA``        ``AVX2``
+XLA (JAX)              ``XLA_FLAGS``                 ``--xla_cpu_max_isa=AVX2``
 NumPy                  ``NPY_DISABLE_CPU_FEATURES``  its AVX-512 code paths off
 OpenBLAS               ``OPENBLAS_CORETYPE``         ``Haswell`` (a value already set is kept)
 glibc (libm)           ``GLIBC_TUNABLES``            ``glibc.cpu.hwcaps`` without AVX-512
@@ -50,14 +51,18 @@ LEVELS = {
     "AVX2": {"ONEDNN_MAX_CPU_ISA": "AVX2",
              "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
              "OPENBLAS_CORETYPE": "Haswell",
+             "XLA": "AVX2",
              "hwcaps": _AVX512},
     "AVX": {"ONEDNN_MAX_CPU_ISA": "AVX",
             "NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4 AVX512_ICL AVX512_SPR",
             "OPENBLAS_CORETYPE": "Sandybridge",
+            "XLA": "AVX",
             "hwcaps": _ABOVE_AVX + _AVX512},
 }
-VARIABLES = ("ONEDNN_MAX_CPU_ISA", "NPY_DISABLE_CPU_FEATURES", "OPENBLAS_CORETYPE", "GLIBC_TUNABLES")
+VARIABLES = ("ONEDNN_MAX_CPU_ISA", "NPY_DISABLE_CPU_FEATURES", "OPENBLAS_CORETYPE", "GLIBC_TUNABLES",
+             "XLA_FLAGS")
 _HWCAPS = "glibc.cpu.hwcaps="
+_XLA_ISA = "--xla_cpu_max_isa="
 _REPLACED = "ANOMALY_KIT_REPLACED"
 
 
@@ -79,6 +84,13 @@ def _with_hwcaps(tunables: str, masked: tuple[str, ...]) -> str:
     hwcaps = _HWCAPS + ",".join(have + [f"-{m}" for m in masked if f"-{m}" not in have])
     parts = [hwcaps if p == listed else p for p in parts] if listed else parts + [hwcaps]
     return ":".join(parts)
+
+
+def _with_xla_isa(flags: str, isa: str) -> str:
+    """``XLA_FLAGS`` with XLA's CPU code capped at ``isa``; a cap already there is kept."""
+    if _XLA_ISA in flags:
+        return flags
+    return " ".join([*flags.split(), _XLA_ISA + isa])
 
 
 def has(level: str, flags: set[str] | None = None) -> bool:
@@ -104,6 +116,7 @@ def settings(level: str = LEVEL, environ=os.environ, flags: set[str] | None = No
     out = {k: spec[k] for k in ("ONEDNN_MAX_CPU_ISA", "NPY_DISABLE_CPU_FEATURES")}
     out["OPENBLAS_CORETYPE"] = environ.get("OPENBLAS_CORETYPE") or spec["OPENBLAS_CORETYPE"]
     out["GLIBC_TUNABLES"] = _with_hwcaps(environ.get("GLIBC_TUNABLES", ""), spec["hwcaps"])
+    out["XLA_FLAGS"] = _with_xla_isa(environ.get("XLA_FLAGS", ""), spec["XLA"])
     return out
 
 

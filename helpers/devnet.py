@@ -236,7 +236,7 @@ class DevNet(Detector):
         model = self._build(X_unlabelled.shape[1], blob)
         model.compile(optimizer=keras.optimizers.RMSprop(self.learning_rate),
                       loss=keras_loss(self.margin),
-                      steps_per_execution=training.STEPS_PER_EXECUTION, jit_compile=False)
+                      **training.compile_options())
         rows = np.concatenate([X_unlabelled, X_labelled])
         batch = min(self.batch_size, 2 * len(X_unlabelled))  # a tiny training set: smaller batches
         # Every batch of every epoch, drawn up front: (epochs * steps, batch) indices.

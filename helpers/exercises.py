@@ -43,16 +43,9 @@ def passed(exercise: str, hidden: bool = False) -> None:
 
 
 # -- models -------------------------------------------------------------------------------
-def _keras():
-    reproducibility.quiet_tensorflow()
-    import keras  # noqa: PLC0415
-
-    return keras
-
-
 def _model(result, call: str):
     """``result`` if it is a Keras model with one flat input and one flat output."""
-    keras = _keras()
+    keras = reproducibility.keras()
     check(isinstance(result, keras.Model),
           f"{call} returned {type(result).__name__}, not a Keras model: end the function with "
           "`return keras.Model(inputs, outputs)`")
@@ -68,7 +61,7 @@ def _model(result, call: str):
 
 def _layers(model) -> list:
     """Every layer of ``model`` in order, nested models opened, without input layers."""
-    keras = _keras()
+    keras = reproducibility.keras()
     out = []
     for layer in model.layers:
         if isinstance(layer, keras.Model):
@@ -79,7 +72,7 @@ def _layers(model) -> list:
 
 
 def _dense(model) -> list:
-    keras = _keras()
+    keras = reproducibility.keras()
     return [layer for layer in _layers(model) if isinstance(layer, keras.layers.Dense)]
 
 
@@ -103,7 +96,7 @@ def _check_shapes(model, call: str, n_in: int, n_out: int) -> None:
 
 def tiny_encoder(input_dim: int, latent_dim: int, seed: int = 0):
     """A one-layer encoder, seeded: ``Input(input_dim) -> Dense(latent_dim, relu)``."""
-    keras = _keras()
+    keras = reproducibility.keras()
     inputs = keras.Input((input_dim,), name="input")
     latent = keras.layers.Dense(latent_dim, activation="relu", name="latent",
                                 kernel_initializer=keras.initializers.GlorotUniform(seed))(inputs)
@@ -113,7 +106,7 @@ def tiny_encoder(input_dim: int, latent_dim: int, seed: int = 0):
 def tiny_autoencoder(input_dim: int, seed: int = 0, latent_dim: int = 8):
     """A small uncompiled autoencoder, seeded: ``input -> Dense(latent_dim, relu) ->
     Dense(input_dim)``, for training checks that take seconds."""
-    keras = _keras()
+    keras = reproducibility.keras()
     inputs = keras.Input((input_dim,), name="input")
     init = keras.initializers.GlorotUniform
     x = keras.layers.Dense(min(latent_dim, input_dim), activation="relu", name="latent",
@@ -147,7 +140,7 @@ def check_decoder(build_decoder, split: Split, latent_dim: int) -> None:
     """``build_decoder(latent_dim, output_dim, activation)`` on this run's input size:
     from the latent back to one value per input value; chained after an encoder it
     maps rows to rows of the same shape."""
-    keras = _keras()
+    keras = reproducibility.keras()
     input_dim = int(split.X_train.shape[1])
     enc = tiny_encoder(input_dim, latent_dim)
     for activation in ("linear", "sigmoid"):
@@ -219,7 +212,7 @@ def poisoned(split: Split) -> Split:
 
 
 def _history(history, call: str) -> dict:
-    keras = _keras()
+    keras = reproducibility.keras()
     check(isinstance(history, keras.callbacks.History),
           f"{call} returned {type(history).__name__}; return what `model.fit(...)` returns "
           "(a Keras History)")
@@ -232,7 +225,7 @@ def _history(history, call: str) -> dict:
 
 
 def _train(compile_and_train, split: Split, seed: int, epochs: int):
-    keras = _keras()
+    keras = reproducibility.keras()
     keras.utils.set_random_seed(seed)
     model = tiny_autoencoder(int(split.X_train.shape[1]), seed)
     call = f"compile_and_train(model, split, epochs={epochs})"
@@ -249,7 +242,7 @@ def check_compile_and_train(compile_and_train, split: Split, seed: int, epochs: 
     """``compile_and_train`` on a tiny fresh autoencoder and a small sample of this run's
     split: a History with ``loss`` and ``val_loss`` for every epoch, a falling loss, the
     Adam optimizer, a mean-squared-error loss and a mean-absolute-error metric."""
-    keras = _keras()
+    keras = reproducibility.keras()
     model, logs, call = _train(compile_and_train, small_split(split, rows, seed), seed, epochs)
     check(len(logs["loss"]) == epochs,
           f"{call} trained {len(logs['loss'])} epoch(s); pass epochs=epochs to model.fit")

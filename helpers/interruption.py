@@ -34,6 +34,20 @@ def kernel_manager_class(connection_dir: Path):
             super().__init__(**kwargs)
             if not self.connection_file:
                 self.connection_file = str(connection_dir / f"kernel-{uuid.uuid4()}.json")
+            self._stderr = None
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            # The kernel's own stderr (not its cells': those reach the notebook) goes to
+            # a file, passed on to the terminal when the kernel ends (kernel_stderr).
+            self._stderr = open(Path(self.connection_file).with_suffix(".stderr"), "w+b")  # noqa: SIM115
+            kw.setdefault("stderr", self._stderr)
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            await super()._async_cleanup_resources(restart=restart)
+            if self._stderr is not None and not restart:
+                pass_on_kernel_stderr(self._stderr)
+                self._stderr = None
 
         async def _async_interrupt_kernel(self):
             if self.shutting_down:  # papermill shuts a kernel down once its cells are done
@@ -41,6 +55,27 @@ def kernel_manager_class(connection_dir: Path):
             await super()._async_interrupt_kernel()
 
     return KitKernelManager
+
+
+# What a kernel's libzmq writes when it aborts on its way out (a known race in its shutdown,
+# after the notebook has been saved): dropped, with nothing else.
+_SHUTDOWN_NOISE = (b"Assertion failed: pfd.revents & POLLIN",)
+
+
+def pass_on_kernel_stderr(file) -> None:
+    """Write what a finished kernel wrote to its stderr ``file`` to the terminal's stderr,
+    less libzmq's shutdown noise; close and delete the file."""
+    try:
+        file.flush()
+        file.seek(0)
+        kept = [line for line in file.read().splitlines(keepends=True)
+                if not line.startswith(_SHUTDOWN_NOISE)]
+    finally:
+        file.close()
+        Path(file.name).unlink(missing_ok=True)
+    if kept:
+        sys.stderr.write(b"".join(kept).decode(errors="replace"))
+        sys.stderr.flush()
 
 
 def stop_descendants() -> list[int]:

@@ -35,14 +35,7 @@ import numpy as np
 from . import reproducibility
 
 
-def _keras():
-    reproducibility.quiet_tensorflow()
-    import keras  # noqa: PLC0415
-
-    return keras
-
-
-keras = _keras()
+keras = reproducibility.keras()
 ops = keras.ops
 
 

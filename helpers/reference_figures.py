@@ -4,7 +4,9 @@
 dataset's chosen threshold) of a default, full ``make run-all`` of every dataset, made at
 the kit's instruction-set level (``helpers.cpu_level``). ``make run-all`` ends by saying
 whether its figures are identical to these, or which rows differ and by how much: on
-any x86-64 CPU with that level they should be identical.
+any x86-64 CPU with that level they should be identical. The reference is made on
+Keras's default backend, TensorFlow; a run on JAX (``BACKEND=jax``) is compared with it
+too, and the summary says that the differences it lists are the two backends'.
 
 After a change that moves figures on purpose, a maintainer runs a default ``make
 run-all`` and then ``python -m helpers.reference_figures build/report/metrics.csv``.
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import cpu_level, paths, summary
+from . import cpu_level, paths, reproducibility, summary
 
 FILE = Path(__file__).with_name("reference_figures.csv")
 KEY = ["dataset", "model", "threshold_method"]
@@ -41,6 +43,12 @@ def other_data(metrics: pd.DataFrame, reference: pd.DataFrame) -> list[str]:
     sources = metrics["data_source"] if "data_source" in metrics else pd.Series([""] * len(metrics))
     return sorted({ds for ds, src in zip(metrics["dataset"], sources.fillna(""))
                    if ds in ref and str(ref[ds]) != str(src)})
+
+
+def other_backends(metrics: pd.DataFrame) -> list[str]:
+    """The Keras backends other than the reference's that made ``metrics``."""
+    used = metrics["backend"].dropna().astype(str) if "backend" in metrics else pd.Series([], dtype=str)
+    return sorted(set(used) - {reproducibility.DEFAULT_BACKEND})
 
 
 def why_not_comparable(metrics: pd.DataFrame, default_settings: bool, quick: bool,
@@ -100,10 +108,14 @@ def verdict(metrics: pd.DataFrame, default_settings: bool, quick: bool,
                 if other else "")
     diff = differences(metrics, reference)
     rows = len(_chosen(metrics))
+    backends = other_backends(metrics)
+    head = (f"Reference figures (made on {reproducibility.DEFAULT_BACKEND}; this run used "
+            f"{', '.join(backends)}, so what differs is the backends' doing)" if backends
+            else "Reference figures")
     if not diff:
-        return (f"Reference figures: identical to the reference figures ({rows} chosen rows, "
+        return (f"{head}: identical to the reference figures ({rows} chosen rows, "
                 f"{paths.show(reference_file)}).{left_out}")
-    return (f"Reference figures: {len(diff)} of {rows} chosen rows differ from "
+    return (f"{head}: {len(diff)} of {rows} chosen rows differ from "
             f"{paths.show(reference_file)} (this CPU: {cpu_level.cpu_model()}):\n"
             + "\n".join(f"  - {line}" for line in diff) + (f"\n{left_out.strip()}" if other else ""))
 
@@ -117,6 +129,9 @@ def update(metrics_file: Path, reference_file: Path = FILE) -> Path:
         raise ValueError(f"{metrics_file} holds a quick run; the reference is a full run")
     if set(metrics["exact"].fillna("").astype(str)) != {cpu_level.LEVEL}:
         raise ValueError(f"{metrics_file} was not made at level {cpu_level.LEVEL}")
+    if other_backends(metrics):
+        raise ValueError(f"{metrics_file} was made on {', '.join(other_backends(metrics))}; the "
+                         f"reference is made on {reproducibility.DEFAULT_BACKEND}")
     rows = _chosen(metrics)
     if Path(reference_file).exists():
         kept = load(reference_file)

@@ -13,50 +13,76 @@ import numpy as np
 _threads_set: int | None = None
 
 
-def _import_tensorflow_silently():
-    """Import TensorFlow with the process's stderr (file descriptor 2) pointed at
-    /dev/null: its C++ start-up lines (such as oneDNN's notice) are written there
-    before any log setting applies, and a notebook kernel would show them."""
-    if "tensorflow" in sys.modules:
-        return sys.modules["tensorflow"]
+BACKENDS = ("tensorflow", "jax")
+DEFAULT_BACKEND = "tensorflow"
+
+
+def backend() -> str:
+    """The Keras backend this process uses: ``KERAS_BACKEND`` (``helpers`` sets
+    TensorFlow as the default before Keras loads)."""
+    name = os.environ.get("KERAS_BACKEND", DEFAULT_BACKEND)
+    if name not in BACKENDS:
+        raise ValueError(f"KERAS_BACKEND={name!r} is not a backend the kit runs on; "
+                         f"valid: {', '.join(BACKENDS)}")
+    return name
+
+
+def _import_keras_silently():
+    """Import Keras (and TensorFlow, when it is the backend) with the process's stderr
+    (file descriptor 2) pointed at /dev/null: TensorFlow's C++ start-up lines (such as
+    oneDNN's notice) are written there before any log setting applies, and a notebook
+    kernel would show them."""
+    if "keras" in sys.modules:
+        return sys.modules["keras"]
+    if backend() == "jax" and "tensorflow" in sys.modules:
+        raise RuntimeError("TensorFlow is already loaded in this process, but KERAS_BACKEND=jax; "
+                           "start a fresh process with KERAS_BACKEND set before anything imports "
+                           "TensorFlow")
     sys.stderr.flush()
     saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, 2)
-        import keras  # noqa: F401, PLC0415
-        import tensorflow as tf  # noqa: PLC0415
+        import keras  # noqa: PLC0415
+
+        if backend() == "tensorflow":
+            import tensorflow  # noqa: F401, PLC0415
+        else:
+            # Keras imports TensorFlow whenever it is installed, to seed it and to save
+            # models, even on another backend: 4 s per process and a second thread pool.
+            # The kit uses no TensorFlow object on JAX, so Keras is told it is absent.
+            from keras.src.utils import module_utils  # noqa: PLC0415
+
+            module_utils.tensorflow._available = False
     finally:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
-    return tf
+    return keras
 
 
-def quiet_tensorflow() -> None:
-    """Keep TensorFlow's C++ and Python log lines out of notebook outputs."""
+def keras():
+    """Keras, imported quietly: its backend's C++ and Python log lines stay out of
+    notebook outputs. The models' code uses only ``keras`` and ``keras.ops``, so it runs
+    on either backend."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import absl.logging  # noqa: PLC0415  (comes with TensorFlow)
+    module = _import_keras_silently()
+    if backend() == "tensorflow":
+        import absl.logging  # noqa: PLC0415  (comes with TensorFlow)
+        import tensorflow as tf  # noqa: PLC0415
 
-    tf = _import_tensorflow_silently()
-
-    absl.logging.set_verbosity(absl.logging.ERROR)
-    tf.get_logger().setLevel("ERROR")  # e.g. tf.function retracing notices
+        absl.logging.set_verbosity(absl.logging.ERROR)
+        tf.get_logger().setLevel("ERROR")  # e.g. tf.function retracing notices
     warnings.filterwarnings("ignore", module="keras")
+    return module
 
 
-def seed_everything(seed: int, threads: int = 2) -> None:
-    """Seed Python, NumPy and TensorFlow, turn on op determinism and fix the
-    number of CPU threads TensorFlow uses.
+def _fix_threads(threads: int) -> None:
+    """Fix the backend's CPU thread count, once per process. TensorFlow takes the count
+    itself. JAX (XLA) sizes its thread pool by the CPUs the process may run on, so the
+    process is held to ``threads`` of them (when it may run on more)."""
+    if backend() == "tensorflow":
+        import tensorflow as tf  # noqa: PLC0415
 
-    TensorFlow fixes its thread pools when it runs its first operation, so the
-    thread count can be set once per kernel; calling again with another count
-    raises instead of being silently ignored.
-    """
-    global _threads_set
-    quiet_tensorflow()
-    import tensorflow as tf  # noqa: PLC0415
-
-    if _threads_set is None:
         try:
             tf.config.threading.set_intra_op_parallelism_threads(threads)
             tf.config.threading.set_inter_op_parallelism_threads(1)
@@ -65,24 +91,50 @@ def seed_everything(seed: int, threads: int = 2) -> None:
                 "TensorFlow was already running before seed_everything(); restart the "
                 "kernel and run the notebook from the top"
             ) from err
+        return
+    allowed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if threads < len(allowed):
+        os.sched_setaffinity(0, allowed[:threads])
+
+
+def seed_everything(seed: int, threads: int = 2) -> None:
+    """Seed Python, NumPy and Keras's backend, and fix the number of CPU threads the
+    backend uses; under TensorFlow, also turn on op determinism (JAX on a CPU is
+    deterministic as it is).
+
+    The backend fixes its thread pools when it runs its first operation, so the
+    thread count can be set once per kernel; calling again with another count
+    raises instead of being silently ignored.
+    """
+    global _threads_set
+    if _threads_set is None:
+        keras()
+        _fix_threads(threads)  # before the backend's first operation starts its thread pool
         _threads_set = threads
     elif _threads_set != threads:
         raise RuntimeError(
-            f"threads={threads} but this kernel already runs TensorFlow with "
+            f"threads={threads} but this kernel already runs {backend()} with "
             f"{_threads_set}; restart the kernel to change it"
         )
     os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
     np.random.seed(seed)
-    tf.keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
+    keras().utils.set_random_seed(seed)
+    if backend() == "tensorflow":
+        import tensorflow as tf  # noqa: PLC0415
+
+        tf.config.experimental.enable_op_determinism()
 
 
 def versions(packages=("python", "numpy", "pandas", "scikit-learn", "tensorflow",
                        "keras", "matplotlib", "seaborn", "papermill", "nbval")) -> dict[str, str]:
-    """Installed versions of the packages the kit depends on."""
+    """Installed versions of the packages the kit depends on (read from the installed
+    packages' metadata, so that nothing is imported), JAX's too when it is Keras's
+    backend."""
     import platform  # noqa: PLC0415
 
+    if backend() == "jax":
+        packages = (*packages, "jax", "jaxlib")
     out = {}
     for name in packages:
         if name == "python":

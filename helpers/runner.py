@@ -3,7 +3,7 @@
     python -m helpers.runner [--datasets synthetic,...] [--quick] [--out build]
                              [--seed N] [--epochs N] [--models a,b] [--threshold NAME]
                              [--threads N] [--options '{"key": value}'] [--seeds N]
-                             [--jobs N] [--exact 1|0]
+                             [--jobs N] [--exact 1|0] [--backend tensorflow|jax]
 
 For each dataset the eight notebooks run in order with papermill; the executed
 copies go to ``<out>/runs/<dataset>/``, or, when the settings differ from the
@@ -18,7 +18,10 @@ the run with a message naming it and the valid values (exit 2).
 The kernels start with the numeric libraries capped at the kit's instruction-set level
 (``helpers.cpu_level``), so that the figures are the same on any x86-64 CPU with it;
 ``--exact 0`` (make's ``EXACT=0``, or ``ANOMALY_KIT_EXACT=0``) lets them use the CPU's
-own code, and such a run goes to a folder of its own too. A full run with the default
+own code, and such a run goes to a folder of its own too. ``--backend jax`` (make's
+``BACKEND=jax``, or ``KERAS_BACKEND=jax``) runs Keras on JAX instead of TensorFlow, in a
+folder of its own as well; its summary lists how its figures differ from the reference,
+which was made on TensorFlow. A full run with the default
 settings ends by comparing its chosen rows with the committed reference figures
 (``helpers.reference_figures``).
 
@@ -51,7 +54,8 @@ import sys
 import time
 from pathlib import Path
 
-from . import cpu_level, datasets, html_report, paths, reference_figures, summary
+from . import (cpu_level, datasets, html_report, paths, progress, reference_figures,
+               reproducibility, summary)
 from .checks import ParameterError, check_choices
 from .interruption import REPORT_TABLES, Run, kernel_manager_class
 # The notebook parameters the runner can set (the make variables of the same name in
@@ -176,12 +180,13 @@ def check_params(chosen: list[str], quick: bool, extras: dict[str, dict]) -> Non
             raise ParameterError(f"{ds}: {err}") from None
 
 
-def run_name(dataset: str, quick: bool, extra: dict, exact: bool = True) -> str:
+def run_name(dataset: str, quick: bool, extra: dict, exact: bool = True,
+             backend: str = reproducibility.DEFAULT_BACKEND) -> str:
     """The name of a dataset's run folder: the dataset's own for the notebooks' default
     settings, else the dataset's with a fingerprint of the settings that differ (e.g.
     ``nab-3f2a1c9e``), so that runs with other options keep their own results. A value
     given that equals the default (``--seed 42``) does not count as different; figures
-    made with the CPU's own code (``exact`` false) do."""
+    made with the CPU's own code (``exact`` false) or on another Keras backend do."""
     from .params import configure  # noqa: PLC0415
 
     def settings(**params) -> dict:
@@ -193,6 +198,8 @@ def run_name(dataset: str, quick: bool, extra: dict, exact: bool = True) -> str:
     changed = {k: given[k] for k in PARAMS if given[k] != default[k]}
     if not exact:
         changed["exact"] = 0
+    if backend != reproducibility.DEFAULT_BACKEND:
+        changed["backend"] = backend
     if not changed:
         return dataset
     text = json.dumps(changed, sort_keys=True, default=str)
@@ -231,17 +238,22 @@ def run_dataset(dataset: str, nbs: list[Path], out: Path, quick: bool, extra: di
             label = f"  {dataset:<12} {nb.name:<22}"
             if run is not None:
                 run.started(dataset, nb.name)
-            if not whole_lines:
-                print(label, end="", flush=True)
+            line = None
+            if not whole_lines:  # on a terminal: a live cell counter and the time so far
+                line = progress.NotebookLine(label, progress.code_cells(nb) + 1)  # + parameters
                 if run is not None:
                     run.partial_line = True
+            hook = {"on_cell_start": line.cell_started} if line is not None else {}
             try:
                 pm.execute_notebook(str(nb), str(target), parameters=params, cwd=str(nb.parent),
                                     progress_bar=False, log_output=False, report_mode=False,
-                                    **engine)
+                                    **engine, **hook)
             except pm.PapermillExecutionError as err:
                 seconds = time.perf_counter() - start
-                print(f"{label if whole_lines else ''}FAILED after {seconds:.1f}s", flush=True)
+                if line is not None:
+                    line.done(f"FAILED after {seconds:.1f}s")
+                else:
+                    print(f"{label}FAILED after {seconds:.1f}s", flush=True)
                 if run is not None:
                     run.partial_line = False
                 timings.append(dict(dataset=dataset, notebook=nb.name, seconds=round(seconds, 1),
@@ -249,10 +261,17 @@ def run_dataset(dataset: str, nbs: list[Path], out: Path, quick: bool, extra: di
                 return (f"{dataset}: {paths.show(nb)} failed in {failed_cell(target)}: "
                         f"{err.ename}: {err.evalue}\n    the executed notebook with the error is "
                         f"kept at {paths.show(target)}")
+            except BaseException:
+                if line is not None:  # the live line stops redrawing, whatever happened
+                    line.done("stopped")
+                raise
             seconds = time.perf_counter() - start
             timings.append(dict(dataset=dataset, notebook=nb.name, seconds=round(seconds, 1),
                                 status="ok"))
-            print(f"{label if whole_lines else ''}{seconds:6.1f}s", flush=True)
+            if line is not None:
+                line.done(f"{seconds:6.1f}s")
+            else:
+                print(f"{label}{seconds:6.1f}s", flush=True)
             if run is not None:
                 run.partial_line = False
     finally:
@@ -273,7 +292,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                        ("epochs", "the most epochs a model trains ('default': the dataset's)"),
                        ("models", "comma-separated autoencoders ('default': the dataset's)"),
                        ("threshold", "threshold method of the report ('default': the dataset's)"),
-                       ("threads", "CPU threads TensorFlow may use, and trainings side by side"),
+                       ("threads", "CPU threads Keras's backend may use, and trainings side by side"),
                        ("options", "dataset settings, a dict as JSON or a Python literal"),
                        ("seeds", "trainings of each dataset's own autoencoder, to measure the "
                                  "seed's noise ('default': 3; 1 in quick mode)")]:
@@ -284,7 +303,28 @@ def parse_args(argv=None) -> argparse.Namespace:
                     help=f"1: cap the numeric libraries at {cpu_level.LEVEL}, for the same figures on "
                          "any x86-64 CPU with it; 0: the CPU's own, faster code (default: "
                          f"${cpu_level.SWITCH}, else 1)")
+    ap.add_argument("--backend", default=None,
+                    help=f"Keras's backend: {' or '.join(reproducibility.BACKENDS)} (default: "
+                         f"$KERAS_BACKEND, else {reproducibility.DEFAULT_BACKEND}); jax needs the "
+                         "extra that `make run-all BACKEND=jax` installs")
     return ap.parse_args(argv)
+
+
+def check_backend(name: str | None) -> str:
+    """The Keras backend a run uses (``name``, else ``KERAS_BACKEND``, else the default),
+    checked: a known one, and installed."""
+    import importlib.util  # noqa: PLC0415
+
+    name = (name if name is not None else os.environ.get("KERAS_BACKEND", "")).strip() \
+        or reproducibility.DEFAULT_BACKEND
+    if name not in reproducibility.BACKENDS:
+        raise ParameterError(f"BACKEND={name!r} is not a Keras backend the kit runs on; valid: "
+                             f"{', '.join(reproducibility.BACKENDS)}")
+    if importlib.util.find_spec(name) is None:
+        raise ParameterError(f"BACKEND={name} needs {name}, which is not installed here; "
+                             f"`make run-all BACKEND={name}` installs it "
+                             f"(requirements-{name}.txt), with the package index reachable")
+    return name
 
 
 def main(argv=None) -> int:
@@ -302,8 +342,9 @@ def main(argv=None) -> int:
     if args.exact is not None:
         os.environ[cpu_level.SWITCH] = str(args.exact).strip()
     try:  # the kernels inherit these (and set them again as they start)
+        os.environ["KERAS_BACKEND"] = check_backend(args.backend)
         os.environ.update(cpu_level.environment())
-    except ValueError as err:
+    except (ValueError, ParameterError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if not paths.kit_made(out):
@@ -323,7 +364,10 @@ def run_all(args, root: Path, out: Path, run: Run) -> int:
         extras = per_dataset(chosen, extra)
         check_params(chosen, quick, extras)
         exact = cpu_level.exact_requested()
-        names = {ds: run_name(ds, quick, extras[ds], exact) for ds in chosen}
+        backend = reproducibility.backend()
+        names = {ds: run_name(ds, quick, extras[ds], exact, backend) for ds in chosen}
+        # a run on another backend is held against the reference too, to show the difference
+        comparable = all(run_name(ds, quick, extras[ds], exact) == ds for ds in chosen)
     except ParameterError as err:
         suits_some = {"models", "options"} & set(extra)  # values that suit only some datasets
         hint = ("\n  (every dataset runs by default: name those these values suit with "
@@ -338,7 +382,8 @@ def run_all(args, root: Path, out: Path, run: Run) -> int:
 
     folders = ", ".join(f"{ds} in {names[ds]}/" for ds in chosen if names[ds] != ds)
     print(f"Running {len(nbs)} notebooks for {', '.join(chosen)}"
-          f"{' (' + QUICK_NOTE + ')' if quick else ''}; executed notebooks go to "
+          f"{' (' + QUICK_NOTE + ')' if quick else ''}"
+          f"{' on Keras with ' + backend if backend != reproducibility.DEFAULT_BACKEND else ''}; executed notebooks go to "
           f"{paths.show(out / 'runs')}/<dataset>/"
           f"{'; settings other than the defaults: ' + folders if folders else ''}")
     total = time.perf_counter()
@@ -362,14 +407,16 @@ def run_all(args, root: Path, out: Path, run: Run) -> int:
     else:
         messages = [go(ds) for ds in todo]
     return finish(quick, explicit, out, todo, skipped, messages, timings,
-                  time.perf_counter() - total, names)
+                  time.perf_counter() - total, names, comparable)
 
 
 def finish(quick: bool, explicit: bool, out: Path, ran: list[str], skipped: dict,
            messages: list, timings: list[dict], elapsed: float,
-           names: dict | None = None) -> int:
+           names: dict | None = None, default_settings: bool | None = None) -> int:
     """Write the report tables and print the summary; the exit status. ``names`` maps a
-    dataset to its run folder's name (default: the dataset's)."""
+    dataset to its run folder's name (default: the dataset's); ``default_settings`` says
+    whether the figures may be held against the reference (default: every dataset ran
+    in its own folder, with the default settings)."""
     names = names or {}
     import pandas as pd  # noqa: PLC0415
 
@@ -425,7 +472,9 @@ def finish(quick: bool, explicit: bool, out: Path, ran: list[str], skipped: dict
     if not cpu_level.exact_requested():
         notes.append(f"These figures were made with this CPU's own code ({cpu_level.SWITCH}=0, "
                      "EXACT=0); another machine may print other ones.")
-    notes.append(reference_figures.verdict(df, all(names.get(ds, ds) == ds for ds in ran), quick))
+    if default_settings is None:
+        default_settings = all(names.get(ds, ds) == ds for ds in ran)
+    notes.append(reference_figures.verdict(df, default_settings, quick))
     for note in notes:
         print(f"\n{note}")
     page(df, notes)

@@ -17,10 +17,12 @@ from .runstate import RunState
 FIRST = "01_import"
 
 
-def begin(notebook: str, *, tensorflow: bool = True, **params) -> tuple[RunConfig, RunState]:
+def begin(notebook: str, *, keras: bool = True, **params) -> tuple[RunConfig, RunState]:
     """Validate the notebook's parameters (stopping with a clear message on a bad
     value), start the run (notebook 01) or open it (the others), seed every random
-    generator and set the plot style. While ``make grade`` grades a notebook, the run
+    generator and set the plot style. ``keras=False``, for a notebook that builds and
+    trains no model, leaves Keras (and its backend, which takes seconds to load)
+    unloaded. While ``make grade`` grades a notebook, the run
     is a fresh copy of the reference run as it stood before this notebook
     (:mod:`helpers.reference`), whatever the parameters cell says."""
     snapshots = reference.folder()
@@ -29,7 +31,7 @@ def begin(notebook: str, *, tensorflow: bool = True, **params) -> tuple[RunConfi
         params = reference.open_copy(notebook, snapshots)
     cfg = configure(**params)
     state = RunState.start(cfg) if notebook == FIRST else RunState.open(cfg)
-    if tensorflow:
+    if keras:
         reproducibility.seed_everything(cfg.seed, cfg.threads)
     else:
         random.seed(cfg.seed)

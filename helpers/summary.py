@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import cpu_level, events, metrics, thresholds
+from . import cpu_level, events, metrics, reproducibility, thresholds
 
 # ``kind`` is the detector's type: "autoencoder", "baseline" or "few labels" (it reads the
 # labelled anomalies of a labelled table); ``warning`` says, in short
@@ -18,13 +18,14 @@ from . import cpu_level, events, metrics, thresholds
 # detector beats flagging everything (empty when neither); ``seed`` and ``options`` (the dataset's
 # settings, defaults included, as JSON) say what the run was; ``exact`` is the instruction-set
 # level the kernel's numeric libraries were capped at (``helpers.cpu_level``: "AVX2", or "off"
-# for figures made with the CPU's own code, EXACT=0); ``quick`` marks the rows of
+# for figures made with the CPU's own code, EXACT=0); ``backend`` is Keras's backend
+# ("tensorflow", or "jax" for BACKEND=jax); ``quick`` marks the rows of
 # a quick-mode run (2 epochs: a smoke test, not a result).
 COLUMNS = ["dataset", "model", "kind", "threshold_method", "chosen", "roc_auc", "pr_auc",
            "precision", "recall", "f1", "accuracy", "threshold", "tn", "fp", "fn", "tp",
            "n_test", "n_test_anomalies", "fit_seconds", "val_roc_auc", "val_pr_auc",
            "event_recall", "events", "false_alarms_per_1k", "pa_f1", "flagged_share", "fp_per_1k",
-           "warning", "data_source", "seed", "options", "exact", "quick"]
+           "warning", "data_source", "seed", "options", "exact", "backend", "quick"]
 EVENT_COLUMNS = ["event_recall", "false_alarms_per_1k", "pa_f1"]
 HEADLINE = ["dataset", "model", "threshold_method", "roc_auc", "pr_auc", "precision", "recall",
             "f1", "flagged_share", "fp_per_1k", "event_recall", "false_alarms_per_1k", "pa_f1",
@@ -70,7 +71,8 @@ def detector_rows(dataset: str, detector, scores: dict, split, chosen: str,
                    fit_seconds=round(float(detector.fit_seconds_), 2),
                    val_roc_auc=val["roc_auc"], val_pr_auc=val["pr_auc"],
                    data_source=split.info.get("source", ""), quick=bool(quick), seed=seed,
-                   options=json.dumps(options or {}, sort_keys=True), exact=cpu_level.label())
+                   options=json.dumps(options or {}, sort_keys=True), exact=cpu_level.label(),
+                   backend=reproducibility.backend())
         row["warning"] = "; ".join(thresholds.problems(inp, thr) + test_problems(row))
         rows.append(row)
     return rows

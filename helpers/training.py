@@ -5,13 +5,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import reproducibility
 from .architectures import Architecture
 
 # Keras runs one Python step per batch by default; on a CPU that overhead
 # dominates these small models. Running 32 batches per step is ~2.5x faster
-# with identical maths. XLA (jit_compile) is off: it made the convolutional
-# model 1.5x slower per epoch here and gained nothing on the dense ones.
+# with identical maths.
 STEPS_PER_EXECUTION = 32
+
+
+def compile_options() -> dict:
+    """What every ``model.compile`` in the kit passes besides the optimizer and loss.
+    On TensorFlow, XLA (``jit_compile``) stays off: it made the convolutional model
+    1.5x slower per epoch here and gained nothing on the dense ones. On JAX, XLA is
+    how a step runs at all; without it JAX runs each operation on its own, about 100
+    times slower."""
+    return {"steps_per_execution": STEPS_PER_EXECUTION,
+            "jit_compile": reproducibility.backend() == "jax"}
 
 
 @dataclass
@@ -28,8 +38,7 @@ def compile_autoencoder(model, arch: Architecture, learning_rate: float = 1e-3,
     optimizer = keras.optimizers.Adam(learning_rate, weight_decay=weight_decay or None)
     model.compile(optimizer=optimizer, loss=arch.loss,
                   metrics=["mae" if arch.loss != "mae" else "mse"],
-                  steps_per_execution=STEPS_PER_EXECUTION,
-                  jit_compile=False)  # XLA compiles slower than it runs these models on a CPU
+                  **compile_options())
     return model
 
 

@@ -31,6 +31,7 @@ def test_the_default_caps_every_library_at_avx2():
     assert "X86_V4" in env["NPY_DISABLE_CPU_FEATURES"].split()
     assert env["OPENBLAS_CORETYPE"] == "Haswell"
     assert "-AVX512F" in env["GLIBC_TUNABLES"]
+    assert env["XLA_FLAGS"] == "--xla_cpu_max_isa=AVX2"  # JAX's compiler
 
 
 def test_a_cpu_without_the_level_gets_nothing_forced():
@@ -51,8 +52,12 @@ def test_a_value_the_machine_sets_is_kept_and_other_tunables_stay():
     if not cpu_level.has("AVX2"):
         pytest.skip("needs a CPU with AVX2")
     env = cpu_level.environment(plain(OPENBLAS_CORETYPE="Zen",
-                                      GLIBC_TUNABLES="glibc.malloc.arena_max=2:glibc.cpu.hwcaps=-AVX"))
+                                      GLIBC_TUNABLES="glibc.malloc.arena_max=2:glibc.cpu.hwcaps=-AVX",
+                                      XLA_FLAGS="--xla_dump_to=/tmp/x"))
     assert env["OPENBLAS_CORETYPE"] == "Zen"
+    assert env["XLA_FLAGS"] == "--xla_dump_to=/tmp/x --xla_cpu_max_isa=AVX2"
+    assert cpu_level.environment(plain(XLA_FLAGS="--xla_cpu_max_isa=AVX"))["XLA_FLAGS"] == \
+        "--xla_cpu_max_isa=AVX"  # a cap the machine sets is kept
     parts = env["GLIBC_TUNABLES"].split(":")
     assert "glibc.malloc.arena_max=2" in parts
     assert [p for p in parts if p.startswith("glibc.cpu.hwcaps=")] == \

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import exercises, hidden_checks
+from helpers import exercises, hidden_checks, reproducibility
 from helpers.datasets.base import Split
 from helpers.datasets.series import raw_from_frame, split_series
 
@@ -46,10 +46,7 @@ def series():
 
 # -- reference solutions and typical mistakes ----------------------------------------------------
 def keras():
-    exercises._keras()
-    import keras as k
-
-    return k
+    return reproducibility.keras()
 
 
 def encoder_ok(input_dim, latent_dim):

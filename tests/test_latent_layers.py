@@ -4,7 +4,7 @@ import pickle
 import numpy as np
 import pytest
 
-from helpers import reproducibility
+from helpers import reproducibility, training
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -41,7 +41,7 @@ def _autoencoder(ll, kind: str, input_dim: int = 6, **kwargs):
 
 
 def _compile(model):
-    model.compile(optimizer="adam", loss="mse", steps_per_execution=32, jit_compile=False)
+    model.compile(optimizer="adam", loss="mse", **training.compile_options())
     return model
 
 

@@ -109,3 +109,14 @@ def test_a_run_of_some_datasets_updates_only_their_reference_rows(reference, tmp
     assert sorted(ref["dataset"]) == ["synthetic", "synthetic", "thyroid", "thyroid"]
     assert set(ref.query("dataset == 'thyroid'")["roc_auc"]) == {0.6}
     assert set(ref.query("dataset == 'synthetic'")["roc_auc"]) == {0.9123, 0.8}
+
+
+def test_a_run_on_jax_is_held_against_the_tensorflow_reference_and_cannot_replace_it(reference, tmp_path):
+    on_jax = _metrics({("kit_dense", "roc_auc"): 0.9}).assign(backend="jax")
+    text = reference_figures.verdict(on_jax, True, False, reference)
+    assert text.startswith("Reference figures (made on tensorflow; this run used jax, so what "
+                           "differs is the backends' doing): 1 of 2 chosen rows differ")
+    assert "synthetic / kit_dense / best_f1: roc_auc 0.9 (reference 0.9123, -0.0123)" in text
+    on_jax.to_csv(tmp_path / "jax.csv", index=False)
+    with pytest.raises(ValueError, match="made on jax; the reference is made on tensorflow"):
+        reference_figures.update(tmp_path / "jax.csv", reference)

@@ -123,6 +123,7 @@ def test_quick_means_what_it_says(text, on):
     (["--options", "test_digit=4"], "OPTIONS='test_digit=4' is not a dict"),
     (["--options", "[1, 2]"], "OPTIONS='[1, 2]' is not a dict"),
     (["--datasets", "mnist", "--options", '{"test_digit": 4, "colour": 1}'], "['colour']"),
+    (["--backend", "torch"], "BACKEND='torch' is not a Keras backend the kit runs on; valid: tensorflow, jax"),
 ])
 def test_a_bad_parameter_stops_the_run_before_any_notebook(tmp_path, capsys, argv, named):
     out = tmp_path / "out"
@@ -438,6 +439,9 @@ def test_runs_with_other_settings_keep_their_own_folder():
     other = runner.run_name("nab", False, {"options": {"file": "realKnownCause/x.csv"}})
     assert other.startswith("nab-") and other != runner.run_name("nab", False, {"seed": 1})
     assert other == runner.run_name("nab", False, {"options": {"file": "realKnownCause/x.csv"}})
+    on_jax = runner.run_name("nab", False, {}, backend="jax")  # other figures: a folder of its own
+    assert on_jax.startswith("nab-") and on_jax != other
+    assert runner.run_name("nab", False, {}, backend="tensorflow") == "nab"
     assert runner.run_name("nab", True, {"seed": 1}) == runner.run_name("nab", False, {"seed": 1})
 
 

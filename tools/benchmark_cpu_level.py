@@ -17,18 +17,16 @@ import platform
 import statistics
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from helpers import cpu_level  # noqa: E402
+from tools.epoch_timing import seconds_per_epoch  # noqa: E402
 
 MODELS = (("kit_dense", "synthetic"), ("mnist_kit", "mnist"), ("ts_lstm", "yahoo"))
 SETTINGS = ("own", "AVX2", "AVX")
 
 
 def _child(epochs: int) -> None:
-    import keras  # noqa: PLC0415
-
     from helpers import architectures, datasets, training  # noqa: PLC0415
     from helpers.reproducibility import seed_everything  # noqa: PLC0415
 
@@ -40,18 +38,8 @@ def _child(epochs: int) -> None:
         arch = architectures.get(model_name)
         model = architectures.build_autoencoder(arch, split.X_train.shape[1])
         training.compile_autoencoder(model, arch)
-        times = []
-
-        class Clock(keras.callbacks.Callback):
-            def on_epoch_begin(self, epoch, logs=None):
-                self.t = time.perf_counter()
-
-            def on_epoch_end(self, epoch, logs=None):
-                times.append(time.perf_counter() - self.t)
-
-        model.fit(split.X_train, split.X_train, epochs=epochs, verbose=0,
-                  batch_size=datasets.spec(data).batch_size, callbacks=[Clock()])
-        out[model_name] = statistics.mean(times[1:])
+        out[model_name] = seconds_per_epoch(model, split.X_train, epochs,
+                                            datasets.spec(data).batch_size)
     print(json.dumps(out))
 
 

@@ -53,7 +53,7 @@ epochs = "default"      # upper limit ("default": the dataset's); early stopping
 quick = False           # True: 2 epochs, a smoke test for CI, not a result
 models = "default"      # the dataset's autoencoders, or a list such as ["kit_dense"]
 threshold = "default"   # threshold method for the report ("default": the dataset's)
-threads = 2             # CPU threads TensorFlow may use (fixed, for reproducibility)
+threads = 2             # CPU threads Keras's backend may use (fixed, for reproducibility)
 seeds = "default"       # trainings of the kit's own autoencoder, to measure noise ("default": 3; quick: 1)
 run_dir = None          # None: build/runs/<dataset>
 options = {}            # dataset settings, e.g. {"test_digit": 4} for mnist
@@ -69,7 +69,7 @@ from helpers.session import begin
 
 cfg, state = begin("01_import", dataset=dataset, seed=seed, epochs=epochs, quick=quick,
                    models=models, threshold=threshold, threads=threads, seeds=seeds, run_dir=run_dir,
-                   options=options)
+                   options=options, keras=False)
 
 # %% [markdown]
 # A wrong value stops here, with a message that names it and lists the valid ones. For example:
@@ -89,34 +89,40 @@ except params.ParameterError as err:
 # ## Libraries
 #
 # NumPy and pandas hold the data, scikit-learn provides the data generator, the splits, the
-# scalers, the classical baselines and the metrics, TensorFlow/Keras builds and trains the
-# autoencoders, and matplotlib/seaborn draw the figures. The versions are pinned in
-# `requirements.txt`, so every student runs the same code.
+# scalers, the classical baselines and the metrics, Keras builds and trains the autoencoders,
+# and matplotlib/seaborn draw the figures. The versions are pinned in `requirements.txt`, so
+# every student runs the same code.
+#
+# Keras does its arithmetic on a **backend**: TensorFlow by default, or JAX (`make run-all
+# BACKEND=jax`, often faster on a CPU). Loading a backend takes a few seconds, so this
+# notebook, which trains nothing, leaves Keras out: notebooks 03 onward load it when they build
+# models. The table reads the installed versions without importing anything.
 
 # %%
 import numpy as np
 import pandas as pd
 import sklearn
-import tensorflow as tf
-import keras
 import matplotlib.pyplot as plt
 import seaborn as sns
 
+print(f"Keras backend: {reproducibility.backend()}")
 pd.Series(reproducibility.versions(), name="version").to_frame()
 
 # %% [markdown]
 # ## A run you can repeat
 #
 # Training a neural network involves randomness: the initial weights, the order of the batches,
-# the validation rows that are held out. `begin(...)` above fixed all of it:
+# the validation rows that are held out. `begin(...)` at the top of every notebook fixes all of
+# it (here, with no model to train, it seeds `random` and NumPy only):
 #
-# - `random`, NumPy and TensorFlow are seeded with `seed`;
-# - TensorFlow's *op determinism* is on, so its operations give bit-identical results;
-# - TensorFlow uses a fixed number of CPU threads (`threads`), because the order in which
+# - `random`, NumPy and Keras's backend are seeded with `seed`;
+# - TensorFlow's *op determinism* is on, so its operations give bit-identical results (JAX on a
+#   CPU is deterministic as it is);
+# - the backend uses a fixed number of CPU threads (`threads`), because the order in which
 #   threads add up numbers changes the last digits of a float.
 #
 # One more thing changes those last digits: the **instruction set** of the CPU. TensorFlow's
-# matrix products (oneDNN), NumPy, OpenBLAS and the C maths library each pick their code for the
+# matrix products (oneDNN), JAX's compiler (XLA), NumPy, OpenBLAS and the C maths library each pick their code for the
 # CPU they run on; a laptop with AVX-512 adds up a sum in another order than one without it, and
 # training turns a difference in the 7th digit into a visibly different model. So this notebook's
 # kernel started with all of them capped at one level, **AVX2** (every Intel Core CPU since 2013

@@ -27,7 +27,7 @@ epochs = "default"      # upper limit ("default": the dataset's); early stopping
 quick = False           # True: 2 epochs, a smoke test for CI, not a result
 models = "default"      # the dataset's autoencoders, or a list such as ["kit_dense"]
 threshold = "default"   # threshold method for the report ("default": the dataset's)
-threads = 2             # CPU threads TensorFlow may use (fixed, for reproducibility)
+threads = 2             # CPU threads Keras's backend may use (fixed, for reproducibility)
 seeds = "default"       # trainings of the kit's own autoencoder, to measure noise ("default": 3; quick: 1)
 run_dir = None          # None: build/runs/<dataset>
 options = {}            # dataset settings, e.g. {"test_digit": 4} for mnist
@@ -40,7 +40,7 @@ from helpers.session import begin
 
 cfg, state = begin("02_load", dataset=dataset, seed=seed, epochs=epochs, quick=quick,
                    models=models, threshold=threshold, threads=threads, seeds=seeds, run_dir=run_dir,
-                   options=options, tensorflow=False)
+                   options=options, keras=False)
 
 # %%
 # NBVAL_CHECK_OUTPUT

@@ -1,0 +1,79 @@
+"""The runner's line for one notebook: which code cell is running and for how long.
+
+On a terminal the line is redrawn once a second while the notebook runs
+(``  synthetic    05_compile.ipynb       cell 7/19    43s``) and ends as the runner's
+usual line, with the notebook's time. Elsewhere (a log file, CI) nothing is redrawn:
+the label is printed when the notebook starts and the time when it ends, as before.
+"""
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+_CLEAR = "\r\x1b[K"  # back to the start of the line, erase it
+
+
+def code_cells(nb_path) -> int:
+    """How many code cells a notebook has (papermill adds one, its parameters)."""
+    import nbformat  # noqa: PLC0415
+
+    return sum(c.cell_type == "code" for c in nbformat.read(nb_path, as_version=4).cells)
+
+
+class NotebookLine:
+    """``line.cell_started(cell=..., cell_index=...)`` is nbclient's ``on_cell_start``
+    hook; ``line.done(text)`` ends the line with ``text``. ``live``: redraw the line
+    (default: when ``stream`` is a terminal)."""
+
+    def __init__(self, label: str, total: int, stream=None, live: bool | None = None,
+                 interval: float = 1.0):
+        self.label, self.total = label, total
+        self.stream = stream or sys.stdout
+        self.live = self.stream.isatty() if live is None else live
+        self.interval = interval
+        self.cell = 0
+        self.start = time.perf_counter()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = None
+        if self.live:
+            self._draw()
+            self._thread = threading.Thread(target=self._tick, daemon=True)
+            self._thread.start()
+        else:
+            self._write(label)
+
+    def text(self) -> str:
+        """The live line as it stands."""
+        return (f"{self.label}cell {self.cell}/{self.total}  "
+                f"{time.perf_counter() - self.start:5.0f}s")
+
+    def cell_started(self, cell=None, cell_index=None, **_) -> None:
+        if cell is None or cell.cell_type == "code":
+            self.cell = min(self.cell + 1, self.total)
+            if self.live:
+                self._draw()
+
+    def done(self, text: str) -> None:
+        """End the line with ``text`` (the notebook's time, or FAILED)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        with self._lock:
+            self.stream.write(f"{_CLEAR}{self.label}{text}\n" if self.live else f"{text}\n")
+            self.stream.flush()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._draw()
+
+    def _draw(self) -> None:
+        with self._lock:
+            if not self._stop.is_set():
+                self.stream.write(_CLEAR + self.text())
+                self.stream.flush()
+
+    def _write(self, text: str) -> None:
+        self.stream.write(text)
+        self.stream.flush()

@@ -1,0 +1,114 @@
+"""Keras's two backends: TensorFlow (the default) and JAX (``BACKEND=jax``). The same
+seed gives the same model on a backend; JAX runs without loading TensorFlow; a run on
+JAX passes the backend to its kernels and keeps its own folder."""
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from helpers import paths, reproducibility, runner
+
+ROOT = paths.project_root()
+needs_jax = pytest.mark.skipif(importlib.util.find_spec("jax") is None,
+                               reason="needs JAX (requirements-jax.txt; make test installs it)")
+
+# Trains the kit's dense autoencoder twice with the same seed, on one thread, and says
+# what it saw. Run in a fresh process: the backend is chosen before Keras loads.
+TRAIN_TWICE = """
+import json, os, sys
+import numpy as np
+from helpers import architectures, reproducibility, training
+
+X = np.random.default_rng(0).normal(size=(512, 32)).astype("float32")
+
+def train():
+    reproducibility.seed_everything(3, threads=1)
+    arch = architectures.get("kit_dense")
+    model = architectures.build_autoencoder(arch, 32)
+    training.compile_autoencoder(model, arch)
+    fit = training.fit_autoencoder(model, X, X[:128], epochs=3, batch_size=64)
+    return [w.tolist() for w in model.get_weights()], fit.history["loss"]
+
+(w1, loss1), (w2, loss2) = train(), train()
+print(json.dumps({"backend": reproducibility.keras().backend.backend(), "same": w1 == w2,
+                  "loss": loss1, "tensorflow_loaded": "tensorflow" in sys.modules,
+                  "cpus": len(os.sched_getaffinity(0)),
+                  "versions": reproducibility.versions()}))
+"""
+
+
+def _train_twice(backend: str) -> dict:
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+    done = subprocess.run([sys.executable, "-m", "helpers.cpu_level", "--", sys.executable, "-c",
+                           TRAIN_TWICE], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@needs_jax
+def test_jax_trains_the_same_model_twice_without_tensorflow():
+    got = _train_twice("jax")
+    assert got["backend"] == "jax"
+    assert got["same"]  # the same seed, the same weights, to the last bit
+    assert not got["tensorflow_loaded"]  # 4 s and a second thread pool saved per process
+    assert got["loss"][-1] < got["loss"][0]
+    assert got["versions"]["jax"] != "not installed"
+    if len(os.sched_getaffinity(0)) > 1:
+        assert got["cpus"] == 1  # threads=1 holds XLA's thread pool to one CPU
+
+
+def test_an_unknown_backend_is_named_with_the_valid_ones(monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    with pytest.raises(ValueError, match="KERAS_BACKEND='torch'.*valid: tensorflow, jax"):
+        reproducibility.backend()
+
+
+def test_without_jax_the_run_says_how_to_get_it(monkeypatch, capsys):
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")  # restored after the run sets its own
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "jax" else real(name, *a))
+    assert runner.main(["--backend", "jax", "--datasets", "synthetic"]) == 2
+    err = capsys.readouterr().err
+    assert "BACKEND=jax needs jax" in err and "make run-all BACKEND=jax" in err
+
+
+RECORD_BACKEND = """import json, sys
+import pandas as pd
+from helpers import paths, reproducibility, summary
+keras = reproducibility.keras()
+run = paths.project_root() / run_dir
+(run / "backend.json").write_text(json.dumps({"keras": keras.backend.backend(),
+                                              "tensorflow_loaded": "tensorflow" in sys.modules}))
+row = dict.fromkeys(summary.COLUMNS)
+row.update(dataset=dataset, model="toy", threshold_method="best_f1", chosen=True, roc_auc=0.5,
+           backend=reproducibility.backend())
+summary.write(pd.DataFrame([row]), run / "metrics.csv")"""
+
+
+@needs_jax
+def test_a_run_on_jax_hands_the_backend_to_its_kernels(tmp_path, monkeypatch, capfd):
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")  # restored after the run sets jax
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    nb = new_notebook(cells=[new_code_cell('dataset = "synthetic"\nquick = False\nrun_dir = None',
+                                           metadata={"tags": ["parameters"]}),
+                             new_code_cell(RECORD_BACKEND)])
+    nb.metadata["kernelspec"] = {"name": "anomaly-kit", "display_name": "kit", "language": "python"}
+    nbformat.write(nb, nbs / "01_backend.ipynb")
+    out = tmp_path / "out"
+    code = runner.main(["--datasets", "synthetic", "--notebooks", str(nbs), "--out", str(out),
+                        "--quick", "--backend", "jax"])
+    printed = capfd.readouterr()
+    assert code == 0, printed.err
+    assert "on Keras with jax" in printed.out
+    folder = out / "runs" / runner.run_name("synthetic", True, {}, backend="jax")
+    assert folder.name != "synthetic"  # the TensorFlow run's folder is left alone
+    assert json.loads((folder / "backend.json").read_text()) == {"keras": "jax",
+                                                                 "tensorflow_loaded": False}
+    assert (out / "report" / "metrics.csv").read_text().splitlines()[1].count(",jax,") == 1
