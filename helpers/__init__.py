@@ -5,7 +5,7 @@ per module:
 
 - ``params``: checks notebook parameters and builds the run configuration
 - ``paths``: where the kit lives and where a run writes
-- ``reproducibility``: seeds, determinism, thread count, quiet TensorFlow
+- ``reproducibility``: Keras's backend (TensorFlow or JAX), seeds, determinism, thread count
 - ``datasets``: the dataset registry (one entry per dataset)
 - ``preprocessing``: scalers fitted on training data only
 - ``architectures``: the autoencoder architecture registry
@@ -19,13 +19,14 @@ per module:
 - ``summary``: the instructor's metrics table
 - ``runner``: executes every notebook for every dataset with papermill
 
-Importing ``helpers`` is cheap: TensorFlow is imported only by the modules
-that need it, and nothing is downloaded at import time.
+Importing ``helpers`` is cheap: Keras and its backend are imported only by the
+modules that need them, and nothing is downloaded at import time.
 """
 import os as _os
 
 # TensorFlow reads these when it is first imported; setting them here keeps its
-# C++ start-up chatter out of the notebooks whichever kernel a student uses.
+# C++ start-up chatter out of the notebooks whichever kernel a student uses. Keras's
+# backend is TensorFlow unless KERAS_BACKEND says jax (make run-all BACKEND=jax).
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 

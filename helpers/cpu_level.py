@@ -87,10 +87,9 @@ def _with_hwcaps(tunables: str, masked: tuple[str, ...]) -> str:
 
 
 def _with_xla_isa(flags: str, isa: str) -> str:
-    """``XLA_FLAGS`` with XLA's CPU code capped at ``isa``; a cap already there is kept."""
-    if _XLA_ISA in flags:
-        return flags
-    return " ".join([*flags.split(), _XLA_ISA + isa])
+    """``XLA_FLAGS`` with XLA's CPU code capped at ``isa`` (a cap already there is replaced:
+    the figures are labelled with the kit's level); other flags stay."""
+    return " ".join([*(f for f in flags.split() if not f.startswith(_XLA_ISA)), _XLA_ISA + isa])
 
 
 def has(level: str, flags: set[str] | None = None) -> bool:
@@ -155,6 +154,29 @@ def cpu_flags() -> set[str]:
     except OSError:
         pass
     return set()
+
+
+def signature() -> str:
+    """Which CPU this is, finer than its model name: vendor, family and model as Linux
+    lists them (``AuthenticAMD family 25 model 17``; ``lscpu`` may name two such CPUs
+    alike). Elsewhere, the platform's machine and processor."""
+    fields = {}
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key in ("vendor_id", "cpu family", "model") and key not in fields:
+                    fields[key] = value.strip()
+                if not line.strip() and fields:
+                    break
+    except OSError:
+        pass
+    if len(fields) == 3:
+        return f"{fields['vendor_id']} family {fields['cpu family']} model {fields['model']}"
+    import platform  # noqa: PLC0415
+
+    return " ".join(x for x in (platform.machine(), platform.processor()) if x)
 
 
 def cpu_model() -> str:
@@ -237,13 +259,15 @@ def describe(environ=None) -> str:
     own = " (set by this machine's environment)" if replaced.get("OPENBLAS_CORETYPE") else ""
     blas = (f" OpenBLAS runs as {state['blas']}, as this machine's environment sets it, so its "
             "results (PCA, for one) may differ from the reference." if state["blas"] else "")
-    return (f"Exact figures: ON, level {LEVEL} (x86-64-v3). The same seed should give the same "
-            f"figures on any x86-64 CPU with {LEVEL}; make run-all's last lines say whether this "
-            f"run matched the reference figures.{blas} {where}.\n"
+    return (f"Exact figures: ON, level {LEVEL} (x86-64-v3). The same seed gives the same "
+            f"figures on this CPU model every time, and mostly the same ones on other x86-64 "
+            f"CPUs with {LEVEL} (not always: see the README); make run-all's last lines say "
+            f"whether this run matched the reference figures.{blas} {where}, {signature()}.\n"
             f"  oneDNN (TensorFlow): ONEDNN_MAX_CPU_ISA={v['ONEDNN_MAX_CPU_ISA']}\n"
             f"  NumPy:               NPY_DISABLE_CPU_FEATURES={v['NPY_DISABLE_CPU_FEATURES']}\n"
             f"  OpenBLAS:            OPENBLAS_CORETYPE={v['OPENBLAS_CORETYPE']}{own}\n"
-            f"  glibc:               GLIBC_TUNABLES={v['GLIBC_TUNABLES']}")
+            f"  glibc:               GLIBC_TUNABLES={v['GLIBC_TUNABLES']}\n"
+            f"  XLA (JAX):           XLA_FLAGS={v['XLA_FLAGS']}")
 
 
 def main(argv: list[str] | None = None) -> None:

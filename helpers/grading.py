@@ -48,7 +48,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import course, feedback, paths, reference, summary
+from . import course, cpu_level, feedback, paths, reference, reproducibility, summary
 from .checks import ParameterError
 from .interruption import Run
 from .runstate import atomic_write
@@ -69,10 +69,12 @@ class Limits:
 # --- the reference run --------------------------------------------------------------------
 
 def reference_key(params: dict, quick: bool, notebooks: Path) -> str:
-    """What a reference run depends on: its parameters, the instructor's notebooks, the
-    kit's code and pins, and the data files (by name, size and time)."""
+    """What a reference run depends on: its parameters, Keras's backend and the
+    instruction-set switch, the instructor's notebooks, the kit's code and pins, and the
+    data files (by name, size and time)."""
     root = paths.project_root()
-    h = hashlib.sha256(json.dumps({"params": params, "quick": quick}, sort_keys=True).encode())
+    h = hashlib.sha256(json.dumps({"params": params, "quick": quick, "backend": reproducibility.backend(),
+                                   "exact": cpu_level.exact_requested()}, sort_keys=True).encode())
     files = sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))
     for pattern in CHECKSUM_FILES:
         files += sorted(root.glob(pattern))

@@ -49,6 +49,9 @@ def kernel_manager_class(connection_dir: Path):
                 pass_on_kernel_stderr(self._stderr)
                 self._stderr = None
 
+        # a kernel that died is cleaned up through this name, not through a shutdown
+        cleanup_resources = _async_cleanup_resources
+
         async def _async_interrupt_kernel(self):
             if self.shutting_down:  # papermill shuts a kernel down once its cells are done
                 return
@@ -74,8 +77,9 @@ def pass_on_kernel_stderr(file) -> None:
         file.close()
         Path(file.name).unlink(missing_ok=True)
     if kept:
-        sys.stderr.write(b"".join(kept).decode(errors="replace"))
-        sys.stderr.flush()
+        from . import progress  # noqa: PLC0415
+
+        progress.interject(b"".join(kept).decode(errors="replace"), sys.stderr)
 
 
 def stop_descendants() -> list[int]:
@@ -222,6 +226,9 @@ class Run:
         except BaseException as err:  # noqa: BLE001  (still exit, and say why)
             line = f"Interrupted ({signal.Signals(signum).name}); cleaning up failed: {err!r}"
         try:
+            from . import progress  # noqa: PLC0415
+
+            progress.stop_all()  # a live notebook line stops redrawing first
             if self.partial_line:
                 _write(sys.stdout, "\n")
             _write(sys.stderr, line + "\n")

@@ -67,6 +67,12 @@ class Sampling(keras.layers.Layer):
 
     def call(self, inputs, training=None):
         mean, log_var = inputs
+        if reproducibility.backend() == "jax":
+            # On JAX, rows far outside the training data (shuttle's validation rows reach
+            # 100 standard deviations) push exp(log_var) past float32's range and the loss
+            # becomes NaN; a variance between e^-30 and e^30 covers any sensible code.
+            # TensorFlow keeps its unclipped maths, and its figures, as they are.
+            log_var = ops.clip(log_var, -30.0, 30.0)
         self.add_loss(self.kl_weight * ops.mean(kl_divergence(mean, log_var)))
         if not training:
             return mean
@@ -149,6 +155,20 @@ def negative_elbo(model, X, batch_size: int = 4096) -> np.ndarray:
 
 # ---------------------------------------------------------------------------- MemAE
 
+def _safe_norm(x, keepdims: bool = False):
+    """The Euclidean norm of each row (``ops.norm``'s value). On JAX its gradient at an
+    all-zero row is 0 instead of NaN: a code whose ReLU inputs all died is exactly 0, the
+    square root's gradient there is 0/0, and JAX passes the NaN on to every weight.
+    TensorFlow's gradient stays finite there as it is, so on TensorFlow the plain
+    ``ops.norm`` is kept: the same weights as before, to the last bit."""
+    if reproducibility.backend() != "jax":
+        return ops.norm(x, axis=-1, keepdims=keepdims)
+    zero = ops.all(ops.equal(x, 0.0), axis=-1, keepdims=True)
+    norm = ops.norm(ops.where(zero, ops.ones_like(x), x), axis=-1, keepdims=True)
+    norm = ops.where(zero, ops.zeros_like(norm), norm)
+    return norm if keepdims else ops.squeeze(norm, axis=-1)
+
+
 def address(z, memory, shrink: float, epsilon: float = 1e-12):
     """MemAE's addressing weights ``w_hat`` (B, N) of codes ``z`` (B, C) over the
     slots of ``memory`` (N, C):
@@ -161,7 +181,7 @@ def address(z, memory, shrink: float, epsilon: float = 1e-12):
     z = ops.convert_to_tensor(z)
     memory = ops.convert_to_tensor(memory, dtype=z.dtype)
     dots = ops.matmul(z, ops.transpose(memory))
-    norms = ops.norm(z, axis=-1, keepdims=True) * ops.expand_dims(ops.norm(memory, axis=-1), 0)
+    norms = _safe_norm(z, keepdims=True) * ops.expand_dims(_safe_norm(memory), 0)
     w = ops.softmax(dots / (norms + epsilon), axis=-1)
     w = ops.relu(w - shrink) * w / (ops.abs(w - shrink) + epsilon)
     return w / ops.maximum(ops.sum(ops.abs(w), axis=-1, keepdims=True), epsilon)

@@ -12,6 +12,36 @@ import threading
 import time
 
 _CLEAR = "\r\x1b[K"  # back to the start of the line, erase it
+_LIVE: set = set()  # the lines being redrawn now
+
+
+def interject(text: str, stream=None) -> None:
+    """Write ``text`` (ending it with a newline) to ``stream`` (default stderr) on lines of
+    its own: a live notebook line is erased first and drawn again below it."""
+    stream = stream or sys.stderr
+    text = text if text.endswith("\n") else text + "\n"
+    lines = list(_LIVE)
+    for line in lines:
+        line._lock.acquire()
+    try:
+        if lines:
+            lines[0].stream.write(_CLEAR)
+            lines[0].stream.flush()
+        stream.write(text)
+        stream.flush()
+        for line in lines:
+            if not line._stop.is_set():
+                line.stream.write(line.text())
+                line.stream.flush()
+    finally:
+        for line in lines:
+            line._lock.release()
+
+
+def stop_all() -> None:
+    """Stop redrawing every live line (an interrupted run prints its own last words)."""
+    for line in list(_LIVE):
+        line._stop.set()
 
 
 def code_cells(nb_path) -> int:
@@ -38,6 +68,7 @@ class NotebookLine:
         self._lock = threading.Lock()
         self._thread = None
         if self.live:
+            _LIVE.add(self)
             self._draw()
             self._thread = threading.Thread(target=self._tick, daemon=True)
             self._thread.start()
@@ -58,6 +89,7 @@ class NotebookLine:
     def done(self, text: str) -> None:
         """End the line with ``text`` (the notebook's time, or FAILED)."""
         self._stop.set()
+        _LIVE.discard(self)
         if self._thread is not None:
             self._thread.join()
         with self._lock:

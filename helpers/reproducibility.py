@@ -46,13 +46,6 @@ def _import_keras_silently():
 
         if backend() == "tensorflow":
             import tensorflow  # noqa: F401, PLC0415
-        else:
-            # Keras imports TensorFlow whenever it is installed, to seed it and to save
-            # models, even on another backend: 4 s per process and a second thread pool.
-            # The kit uses no TensorFlow object on JAX, so Keras is told it is absent.
-            from keras.src.utils import module_utils  # noqa: PLC0415
-
-            module_utils.tensorflow._available = False
     finally:
         os.dup2(saved, 2)
         os.close(saved)
@@ -66,6 +59,14 @@ def keras():
     on either backend."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     module = _import_keras_silently()
+    if backend() == "jax" and "tensorflow" not in sys.modules:
+        # Keras imports TensorFlow whenever it is installed, to seed it and to save models,
+        # even on another backend: 4 s per process and a second thread pool. The kit uses
+        # no TensorFlow object on JAX, so Keras is told it is absent (on every call: a
+        # process may have imported Keras itself first).
+        from keras.src.utils import module_utils  # noqa: PLC0415
+
+        module_utils.tensorflow._available = False
     if backend() == "tensorflow":
         import absl.logging  # noqa: PLC0415  (comes with TensorFlow)
         import tensorflow as tf  # noqa: PLC0415
@@ -79,7 +80,10 @@ def keras():
 def _fix_threads(threads: int) -> None:
     """Fix the backend's CPU thread count, once per process. TensorFlow takes the count
     itself. JAX (XLA) sizes its thread pool by the CPUs the process may run on, so the
-    process is held to ``threads`` of them (when it may run on more)."""
+    process is held to ``threads`` of them when it may run on more: a block of CPUs that
+    depends on the process id, so that kernels side by side (``JOBS=2``) mostly get
+    different ones. Where the system cannot hold a process to some CPUs (macOS), JAX
+    uses them all."""
     if backend() == "tensorflow":
         import tensorflow as tf  # noqa: PLC0415
 
@@ -94,7 +98,8 @@ def _fix_threads(threads: int) -> None:
         return
     allowed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     if threads < len(allowed):
-        os.sched_setaffinity(0, allowed[:threads])
+        first = (os.getpid() * threads) % len(allowed)
+        os.sched_setaffinity(0, [allowed[(first + i) % len(allowed)] for i in range(threads)])
 
 
 def seed_everything(seed: int, threads: int = 2) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import paths
+from . import paths, reproducibility
 from .params import RunConfig
 
 # artifact name -> the notebook that writes it
@@ -69,7 +69,7 @@ class RunState:
             shutil.rmtree(st.state_dir)
         for table in ("metrics.csv", "tuning.csv"):  # written again by 07 and 08
             (st.dir / table).unlink(missing_ok=True)
-        st.save_json("run", cfg.describe())
+        st.save_json("run", {**cfg.describe(), "backend": reproducibility.backend()})
         return st
 
     @classmethod
@@ -79,6 +79,9 @@ class RunState:
         current = cfg.describe()
         diffs = [f"{k}={current[k]!r} here but {recorded.get(k)!r} in the run"
                  for k in MUST_MATCH if recorded.get(k) != current[k]]
+        ran_on = recorded.get("backend", reproducibility.DEFAULT_BACKEND)
+        if ran_on != reproducibility.backend():
+            diffs.append(f"Keras runs on {reproducibility.backend()} here but on {ran_on} in the run")
         if diffs:
             raise RunMismatchError(
                 f"This notebook's parameters differ from those {paths.show(st.dir)} was "

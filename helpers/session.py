@@ -17,14 +17,18 @@ from .runstate import RunState
 FIRST = "01_import"
 
 
-def begin(notebook: str, *, keras: bool = True, **params) -> tuple[RunConfig, RunState]:
+def begin(notebook: str, *, keras: bool = True, tensorflow: bool | None = None,
+          **params) -> tuple[RunConfig, RunState]:
     """Validate the notebook's parameters (stopping with a clear message on a bad
     value), start the run (notebook 01) or open it (the others), seed every random
     generator and set the plot style. ``keras=False``, for a notebook that builds and
     trains no model, leaves Keras (and its backend, which takes seconds to load)
-    unloaded. While ``make grade`` grades a notebook, the run
+    unloaded (``tensorflow=``, its earlier name, still works: students' copies made
+    before the rename call it so). While ``make grade`` grades a notebook, the run
     is a fresh copy of the reference run as it stood before this notebook
     (:mod:`helpers.reference`), whatever the parameters cell says."""
+    if tensorflow is not None:
+        keras = tensorflow
     snapshots = reference.folder()
     graded = snapshots is not None and notebook != FIRST
     if graded:  # being graded: this notebook reads the reference run's inputs

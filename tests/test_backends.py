@@ -37,7 +37,7 @@ def train():
 (w1, loss1), (w2, loss2) = train(), train()
 print(json.dumps({"backend": reproducibility.keras().backend.backend(), "same": w1 == w2,
                   "loss": loss1, "tensorflow_loaded": "tensorflow" in sys.modules,
-                  "cpus": len(os.sched_getaffinity(0)),
+                  "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0,
                   "versions": reproducibility.versions()}))
 """
 
@@ -59,7 +59,7 @@ def test_jax_trains_the_same_model_twice_without_tensorflow():
     assert not got["tensorflow_loaded"]  # 4 s and a second thread pool saved per process
     assert got["loss"][-1] < got["loss"][0]
     assert got["versions"]["jax"] != "not installed"
-    if len(os.sched_getaffinity(0)) > 1:
+    if hasattr(os, "sched_getaffinity") and len(os.sched_getaffinity(0)) > 1:
         assert got["cpus"] == 1  # threads=1 holds XLA's thread pool to one CPU
 
 
@@ -112,3 +112,25 @@ def test_a_run_on_jax_hands_the_backend_to_its_kernels(tmp_path, monkeypatch, ca
     assert json.loads((folder / "backend.json").read_text()) == {"keras": "jax",
                                                                  "tensorflow_loaded": False}
     assert (out / "report" / "metrics.csv").read_text().splitlines()[1].count(",jax,") == 1
+
+
+HELD = """
+import json, os
+from helpers import reproducibility
+before = sorted(os.sched_getaffinity(0))
+reproducibility.seed_everything(0, threads=int(os.environ["THREADS"]))
+print(json.dumps([before, sorted(os.sched_getaffinity(0))]))
+"""
+
+
+@needs_jax
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="needs CPU affinity (Linux)")
+@pytest.mark.parametrize("threads", [1, 64])
+def test_jax_is_held_to_threads_cpus_and_never_to_more_than_it_has(threads):
+    env = dict(os.environ, KERAS_BACKEND="jax", THREADS=str(threads))
+    done = subprocess.run([sys.executable, "-c", HELD], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    before, after = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(after) <= set(before)
+    assert len(after) == min(threads, len(before))

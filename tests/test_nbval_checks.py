@@ -1,4 +1,5 @@
 """nbval really compares the checked cells: a changed reference output makes it fail."""
+import json
 import os
 import re
 import subprocess
@@ -50,7 +51,7 @@ def test_nbval_fails_on_a_changed_reference_output(tmp_path):
     assert "+ datasets:   synthetic, mnits" in report and "- datasets:   synthetic, mnist" in report
 
 
-def test_figures_from_training_are_compared_only_at_the_kits_level(monkeypatch):
+def test_figures_from_training_are_compared_only_at_the_kits_level(monkeypatch, tmp_path):
     """notebooks/conftest.py: off the level (ARM, Apple, no AVX2, EXACT=0) a cell marked
     '# exact figures only' still runs, but nbval does not compare its output."""
     import importlib.util
@@ -67,6 +68,7 @@ def test_figures_from_training_are_compared_only_at_the_kits_level(monkeypatch):
                                 options={"check": True}),
                 SimpleNamespace(cell={"source": "# NBVAL_CHECK_OUTPUT\nprint(2)"}, options={"check": True})]
 
+    monkeypatch.setattr(hooks, "_other_cpu", lambda path: None)  # as on the committed outputs' CPU
     for label, checked in ((cpu_level.LEVEL, [True, True]), ("off", [False, True]),
                            ("AVX2 (not this CPU)", [False, True])):
         monkeypatch.setattr(cpu_level, "label", lambda label=label: label)
@@ -76,3 +78,27 @@ def test_figures_from_training_are_compared_only_at_the_kits_level(monkeypatch):
         assert (hooks.pytest_report_header(None) is None) == (label == cpu_level.LEVEL)
     nb = (ROOT / "notebooks" / "07_report.ipynb").read_text()
     assert nb.count(hooks.EXACT_ONLY) == 1  # the cell of every detector's figures
+
+    # at the level, but the committed outputs were made on another CPU model: not compared
+    monkeypatch.undo()
+    monkeypatch.setattr(cpu_level, "label", lambda: cpu_level.LEVEL)
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
+    for made_on, checked in ((cpu_level.signature(), True), ("GenuineIntel family 6 model 85", False),
+                             (None, True)):
+        path = tmp_path / f"{len(str(made_on))}.ipynb"
+        path.write_text(json.dumps({"metadata": {hooks.METADATA_KEY: {"cpu": made_on}}}))
+        got = [SimpleNamespace(cell={"source": "# NBVAL_CHECK_OUTPUT\n# exact figures only\nprint(1)"},
+                               options={"check": True}, path=path)]
+        hooks.pytest_collection_modifyitems(None, got)
+        assert got[0].options["check"] is checked
+    monkeypatch.setenv("KERAS_BACKEND", "jax")  # the committed outputs were made on TensorFlow
+    got = items()
+    hooks.pytest_collection_modifyitems(None, got)
+    assert [i.options["check"] for i in got] == [False, True]
+    assert "Keras on jax" in hooks.pytest_report_header(None)
+
+
+def test_the_committed_notebooks_say_which_cpu_made_their_outputs():
+    for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        meta = json.loads(nb.read_text())["metadata"]["anomaly_kit"]
+        assert meta["cpu"].strip(), nb.name

@@ -44,3 +44,27 @@ def test_code_cells_are_counted(tmp_path):
     nb = new_notebook(cells=[new_markdown_cell("a"), new_code_cell("1"), new_code_cell("2")])
     nbformat.write(nb, tmp_path / "n.ipynb")
     assert progress.code_cells(tmp_path / "n.ipynb") == 2
+
+
+def test_text_from_elsewhere_goes_above_a_live_line_which_is_drawn_again():
+    out = Terminal()
+    line = progress.NotebookLine("  nab          05_compile.ipynb      ", 4, stream=out, interval=10)
+    line.cell_started(cell=new_code_cell("x = 1"))
+    progress.interject("a kernel's own line", out)
+    text = out.getvalue()
+    assert text.endswith("\r\x1b[Ka kernel's own line\n  nab          05_compile.ipynb      cell 1/4      0s")
+    line.done("   1.0s")
+    progress.stop_all()  # nothing live any more: a no-op
+
+
+def test_a_kernels_stderr_reaches_the_terminal_without_libzmqs_shutdown_assertion(tmp_path, capsys):
+    from helpers import interruption
+
+    path = tmp_path / "kernel.stderr"
+    with open(path, "w+b") as f:
+        f.write(b"Assertion failed: pfd.revents & POLLIN (src/signaler.cpp:238)\n"
+                b"Fatal Python error: Segmentation fault\n")
+        interruption.pass_on_kernel_stderr(f)
+        assert f.closed
+    assert capsys.readouterr().err == "Fatal Python error: Segmentation fault\n"
+    assert not path.exists()

@@ -51,3 +51,10 @@ def test_parameters_must_match_the_run(cfg, tmp_path):
 def test_unknown_artifact(cfg):
     with pytest.raises(KeyError, match="known"):
         RunState.start(cfg).save_json("bogus", {})
+
+
+def test_a_run_started_on_one_backend_is_not_continued_on_the_other(cfg, monkeypatch):
+    RunState.start(cfg)
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    with pytest.raises(RunMismatchError, match="Keras runs on jax here but on tensorflow in the run"):
+        RunState.open(cfg)

@@ -13,7 +13,7 @@ drift hits each alike), with 2 threads each:
 - ``pyod``: PyOD's ``AutoEncoder`` with the same dense layers (kit_dense's 64-26 and
   mnist_kit's 512-128-16; on the yahoo windows, where PyOD has no LSTM, the dense
   64-32-16 of ``ts_dense``), no batch norm or dropout, no rescaling, the same batch
-  size: (time for 1 + k epochs - time for 1 epoch) / k. It needs a Python with PyOD and
+  size: (time for 1 + k epochs - time for 1 epoch) / k, after a warm-up fit. It needs a Python with PyOD and
   PyTorch, which the kit does not install, e.g.::
 
       python3.11 -m venv /tmp/pyod && /tmp/pyod/bin/pip install torch==2.13.0 pyod==3.6.7 \\
@@ -80,9 +80,18 @@ def fit(epochs):
                         preprocessing=False, epoch_num=epochs, batch_size=batch, verbose=0,
                         random_state=0, optimizer_params={"weight_decay": 0.0})
     t = time.perf_counter(); model.fit(X); return time.perf_counter() - t
+fit(1)  # warm-up: PyTorch's first run sets itself up
 one = fit(1)
 print(json.dumps((fit(1 + k) - one) / k))
 """
+
+
+def _run(command: list[str], env=None) -> subprocess.CompletedProcess:
+    """Run one arm; on failure, stop with its error output."""
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"an arm failed ({' '.join(command[:3])} ...):\n{done.stderr[-3000:]}")
+    return done
 
 
 def main() -> None:
@@ -92,6 +101,8 @@ def main() -> None:
     parser.add_argument("--pyod-python", default=None, help="a Python with PyOD and PyTorch")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.epochs < 2:
+        parser.error("--epochs must be 2 or more: the first epoch is left out")
     if args.child:
         _kit(args.epochs, Path(args.child))
         return
@@ -102,18 +113,16 @@ def main() -> None:
         for _ in range(args.rounds):
             for backend in BACKENDS:
                 env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
-                run = subprocess.run([sys.executable, "-m", "helpers.cpu_level", "--", sys.executable,
-                                      __file__, "--child", tmp, "--epochs", str(args.epochs)],
-                                     cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+                run = _run([sys.executable, "-m", "helpers.cpu_level", "--", sys.executable,
+                            __file__, "--child", tmp, "--epochs", str(args.epochs)], env=env)
                 for model, got in json.loads(run.stdout.strip().splitlines()[-1]).items():
                     results[backend][model].append(got["s_per_epoch"])
                     about[model] = got
             if args.pyod_python:
                 for model, data, hidden in MODELS:
-                    run = subprocess.run([args.pyod_python, "-c", PYOD, str(Path(tmp) / f"{data}.npy"),
-                                          json.dumps(list(hidden)), str(about[model]["batch"]),
-                                          str(args.epochs - 1)],
-                                         capture_output=True, text=True, check=True)
+                    run = _run([args.pyod_python, "-c", PYOD, str(Path(tmp) / f"{data}.npy"),
+                                json.dumps(list(hidden)), str(about[model]["batch"]),
+                                str(args.epochs - 1)])
                     results["pyod"][model].append(json.loads(run.stdout.strip().splitlines()[-1]))
     print(f"CPU: {cpu_level.cpu_model()} ({platform.machine()}), {os.cpu_count()} cores; "
           f"{args.epochs} epochs (first left out), {args.rounds} rounds; median s/epoch")

@@ -31,7 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 SRC = "src"  # the text twins' sub-folder, as notebooks/jupytext.toml says: "ipynb,src//py:percent"
-METADATA_KEY = "anomaly_kit"  # notebook metadata: {"code_sha256": <fingerprint of the code cells>}
+# notebook metadata: {"code_sha256": <fingerprint of the code cells>, "cpu": <the CPU that ran them>}
+METADATA_KEY = "anomaly_kit"
 
 sys.path.insert(0, str(ROOT))  # for helpers, when the kit is not pip-installed
 
@@ -122,7 +123,9 @@ class ExecutionFailed(Exception):
 
 def strip(path: Path, fingerprint: bool) -> None:
     """Remove papermill's bookkeeping (timings, paths) so that a refresh changes only what a
-    reader sees; with ``fingerprint``, record the code that produced the outputs."""
+    reader sees; with ``fingerprint``, record the code that produced the outputs and the CPU
+    it ran on (nbval compares figures from training only on that CPU model, see
+    notebooks/conftest.py)."""
     import nbformat  # noqa: PLC0415
 
     nb = nbformat.read(path, as_version=4)
@@ -133,7 +136,9 @@ def strip(path: Path, fingerprint: bool) -> None:
         if cell.metadata.get("tags") == []:
             del cell.metadata["tags"]
     if fingerprint:
-        nb.metadata[METADATA_KEY] = {"code_sha256": code_fingerprint(nb)}
+        from helpers import cpu_level  # noqa: PLC0415
+
+        nb.metadata[METADATA_KEY] = {"code_sha256": code_fingerprint(nb), "cpu": cpu_level.signature()}
     nbformat.write(nb, path)
 
 

@@ -122,14 +122,17 @@ pd.Series(reproducibility.versions(), name="version").to_frame()
 #   threads add up numbers changes the last digits of a float.
 #
 # One more thing changes those last digits: the **instruction set** of the CPU. TensorFlow's
-# matrix products (oneDNN), JAX's compiler (XLA), NumPy, OpenBLAS and the C maths library each pick their code for the
-# CPU they run on; a laptop with AVX-512 adds up a sum in another order than one without it, and
-# training turns a difference in the 7th digit into a visibly different model. So this notebook's
-# kernel started with all of them capped at one level, **AVX2** (every Intel Core CPU since 2013
-# and every AMD Zen has it; `helpers/cpu_level.py` sets it before the libraries load). The same
-# seed should therefore give the same figures on any x86-64 machine with AVX2: yours, your
-# instructor's and the committed notebooks'. ARM and Apple machines, and CPUs without AVX2, give
-# close but not identical figures.
+# matrix products (oneDNN), JAX's compiler (XLA), NumPy, OpenBLAS and the C maths library each
+# pick their code for the CPU they run on; a laptop with AVX-512 adds up a sum in another order
+# than one without it, and training turns a difference in the 7th digit into a visibly different
+# model. So this notebook's kernel started with all of them capped at one level, **AVX2** (every
+# Intel Core CPU since 2013 and every AMD Zen has it; `helpers/cpu_level.py` sets it before the
+# libraries load). The same seed then gives the same figures on the same CPU model every time,
+# and mostly the same ones on other x86-64 machines with AVX2, but not always: the libraries
+# also size their blocks of work by the CPU's caches. On one pair of CPUs tried, 40 of 52
+# reference figures came out identical, most others moved in the third decimal, and one model
+# that is sensitive to its training moved by 0.02 ROC-AUC. ARM and Apple machines, and CPUs
+# without AVX2, give close but not identical figures.
 # `make run-all EXACT=0` lifts the cap for speed, and marks the figures it makes.
 #
 # A different seed gives somewhat different figures; that spread is part of the result, not an

@@ -31,8 +31,8 @@
 # Two speed notes for laptops. By default Keras runs one Python step per batch, and for small
 # models that overhead dominates: `steps_per_execution=32` runs 32 batches per step with the same
 # maths, more than twice as fast on a CPU. And a short training of a small model is mostly
-# TensorFlow *tracing* its training step, which uses one core; so the models train `threads` at a
-# time, in separate processes.
+# TensorFlow *tracing* its training step (on JAX, XLA *compiling* it), which uses one core; so the
+# models train `threads` at a time, in separate processes.
 
 # %% tags=["parameters"]
 # Parameters: papermill replaces this cell's values when it runs the notebook.
