@@ -94,7 +94,7 @@ except params.ParameterError as err:
 # every student runs the same code.
 #
 # Keras does its arithmetic on a **backend**: TensorFlow by default, or JAX (`make run-all
-# BACKEND=jax`, often faster on a CPU). Loading a backend takes a few seconds, so this
+# BACKEND=jax`, faster per epoch on a CPU). Loading a backend takes a few seconds, so this
 # notebook, which trains nothing, leaves Keras out: notebooks 03 onward load it when they build
 # models. The table reads the installed versions without importing anything.
 
