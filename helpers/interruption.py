@@ -38,7 +38,7 @@ def kernel_manager_class(connection_dir: Path):
 
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             # The kernel's own stderr (not its cells': those reach the notebook) goes to
-            # a file, passed on to the terminal when the kernel ends (kernel_stderr).
+            # a file, passed on to the terminal when the kernel ends (pass_on_kernel_stderr).
             self._stderr = open(Path(self.connection_file).with_suffix(".stderr"), "w+b")  # noqa: SIM115
             kw.setdefault("stderr", self._stderr)
             await super()._async_launch_kernel(kernel_cmd, **kw)

@@ -21,21 +21,12 @@ def interject(text: str, stream=None) -> None:
     stream = stream or sys.stderr
     text = text if text.endswith("\n") else text + "\n"
     lines = list(_LIVE)
-    for line in lines:
-        line._lock.acquire()
-    try:
-        if lines:
-            lines[0].stream.write(_CLEAR)
-            lines[0].stream.flush()
+    if not lines:
         stream.write(text)
         stream.flush()
-        for line in lines:
-            if not line._stop.is_set():
-                line.stream.write(line.text())
-                line.stream.flush()
-    finally:
-        for line in lines:
-            line._lock.release()
+        return
+    for line in lines:  # normally one: the runner draws live lines one at a time
+        line.above(text, stream)
 
 
 def stop_all() -> None:
@@ -95,6 +86,17 @@ class NotebookLine:
         with self._lock:
             self.stream.write(f"{_CLEAR}{self.label}{text}\n" if self.live else f"{text}\n")
             self.stream.flush()
+
+    def above(self, text: str, stream) -> None:
+        """Write ``text`` (whole lines) to ``stream`` above this line, then redraw it."""
+        with self._lock:
+            self.stream.write(_CLEAR)
+            self.stream.flush()
+            stream.write(text)
+            stream.flush()
+            if not self._stop.is_set():
+                self.stream.write(self.text())
+                self.stream.flush()
 
     def _tick(self) -> None:
         while not self._stop.wait(self.interval):
