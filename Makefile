@@ -10,6 +10,9 @@
 # figures on any x86-64 CPU with AVX2 (helpers/cpu_level.py).
 # BACKEND=jax runs Keras on JAX instead of TensorFlow (run-all and lab); the first such
 # command installs JAX (requirements-jax.txt) into .venv.
+# Datasets (run-all) and students (grade) run as jobs on a Dask cluster: by default a local
+# one of JOBS worker processes; SCHEDULER=tcp://host:8786 names a running one instead
+# (helpers/cluster.py).
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
 VENV   := .venv
@@ -27,7 +30,9 @@ THREADS ?=
 OPTIONS ?=
 SEEDS  ?=
 JOBS   ?=
+SCHEDULER ?=
 LAB_ARGS ?=
+WORKER_ARGS ?=
 SUBMISSIONS ?=
 DATASET ?=
 CELL_TIMEOUT ?=
@@ -43,14 +48,14 @@ BACKEND_SETUP = $(if $(filter jax,$(strip $(BACKEND))),$(JAX_STAMP))
 # the runner checks them all before any notebook runs.
 RUN_VARS := DATASETS:datasets QUICK:quick SEED:seed EPOCHS:epochs MODELS:models \
             THRESHOLD:threshold THREADS:threads OPTIONS:options SEEDS:seeds JOBS:jobs \
-            BACKEND:backend
+            BACKEND:backend SCHEDULER:scheduler
 quote    = '$(subst ','\'',$(1))'
 args_of  = $(foreach v,$(1),$(if $($(firstword $(subst :, ,$(v)))),--$(lastword $(subst :, ,$(v))) $(call quote,$($(firstword $(subst :, ,$(v)))))))
 run_args = $(call args_of,$(RUN_VARS))
 # What `make grade` hands to the grader, the same way.
 GRADE_VARS := DATASET:dataset QUICK:quick SEED:seed EPOCHS:epochs MODELS:models \
               THRESHOLD:threshold THREADS:threads OPTIONS:options SEEDS:seeds CELL_TIMEOUT:cell-timeout \
-              TIMEOUT:timeout MEMORY:memory
+              TIMEOUT:timeout MEMORY:memory JOBS:jobs SCHEDULER:scheduler
 NO_PYTHON = error: the kit needs Python 3.11, and $(if $(PYTHON),PYTHON=$(PYTHON) is not a program,there is no python3.11 or python3 on the PATH); install Python 3.11 and run make again, or point make at it: make PYTHON=/path/to/python3.11 $(or $(MAKECMDGOALS),run-all)
 
 # Keep TensorFlow's C++ log lines out of outputs (see helpers/reproducibility.py).
@@ -64,18 +69,21 @@ export ANOMALY_KIT_EXACT := $(or $(EXACT),1)
 export KERAS_BACKEND := $(or $(strip $(BACKEND)),tensorflow)
 AT_LEVEL := $(BIN)/python -m helpers.cpu_level --
 
-.PHONY: help setup run-all test lab data notebooks student grade clean distclean
+.PHONY: help setup run-all test lab data notebooks student grade worker clean distclean
 
 help:
 	@echo "make run-all   set up and run every notebook for every dataset (DATASETS=, QUICK=1, JOBS=2,"
 	@echo "               SEED=, EPOCHS=, MODELS=, THRESHOLD=, THREADS=, OPTIONS='{...}', SEEDS=3, EXACT=0,"
-	@echo "               BACKEND=jax: Keras on JAX, installed on first use)"
+	@echo "               BACKEND=jax: Keras on JAX, installed on first use; SCHEDULER=tcp://host:8786:"
+	@echo "               each dataset a job on that Dask cluster, else on a local one of JOBS workers)"
 	@echo "make test      set up and run the tests (pytest + nbval + a quick run of all notebooks)"
 	@echo "make lab       open JupyterLab on notebooks/ (LAB_ARGS= adds options, e.g. --no-browser)"
 	@echo "make data      fetch the optional larger datasets into data/"
 	@echo "make student   write the students' copy (solutions out) to build/student/ and build/student.zip"
 	@echo "make grade SUBMISSIONS=folder   grade one folder per student into build/grades/ (DATASET=,"
-	@echo "               QUICK=1, CELL_TIMEOUT=600 s, TIMEOUT=3600 s per student, MEMORY=6 GiB per process)"
+	@echo "               QUICK=1, CELL_TIMEOUT=600 s, TIMEOUT=3600 s per student, MEMORY=6 GiB per process,"
+	@echo "               JOBS=2 students side by side, SCHEDULER=tcp://host:8786 on a Dask cluster)"
+	@echo "make worker SCHEDULER=tcp://host:8786   a Dask worker on this machine for that cluster"
 	@echo "make notebooks sync notebooks/ with notebooks/src/*.py and re-execute those whose code changed (ALL=1: all)"
 	@echo "make clean     remove build/ (results); make distclean also removes .venv/"
 
@@ -144,3 +152,10 @@ clean:
 
 distclean: clean
 	rm -rf $(VENV)
+
+# A Dask worker of this machine for SCHEDULER's cluster (one job at a time; WORKER_ARGS=
+# adds dask worker's options): it starts at the kit's instruction-set level, with BACKEND's
+# Keras, so that the trainings notebooks send to the cluster give the same figures.
+worker: setup $(BACKEND_SETUP)
+	@test -n $(call quote,$(SCHEDULER)) || { echo "error: say which cluster to join: make worker SCHEDULER=tcp://host:8786" >&2; exit 2; }
+	$(AT_LEVEL) $(BIN)/dask worker $(call quote,$(SCHEDULER)) --nworkers 1 --nthreads 1 $(WORKER_ARGS)

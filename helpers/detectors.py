@@ -10,11 +10,10 @@ class in ``baselines.REGISTRY``. Both become detectors here without further code
 """
 from __future__ import annotations
 
-from . import architectures, baselines
+from . import architectures, baselines, parallel
 from .autoencoder import Autoencoder
 from .checks import check_choice
 from .detector import Detector
-from .parallel import starmap
 
 
 def names() -> list[str]:
@@ -46,8 +45,9 @@ def fit_all(detectors: dict[str, Detector], split, jobs: int = 1) -> dict[str, D
     """``fit(split)`` for every detector, in the order given; with ``jobs`` > 1, that
     many at once in separate processes (``parallel.starmap``). Every detector seeds
     itself, so the results do not depend on ``jobs``. Returns name -> fitted detector."""
-    calls = [(det.portable() if jobs > 1 else det, split) for det in detectors.values()]
-    done = starmap(_fit, calls, jobs)
+    elsewhere = jobs > 1 or parallel.cluster_address() is not None  # fitted in another process
+    calls = [(det.portable() if elsewhere else det, split) for det in detectors.values()]
+    done = parallel.starmap(_fit, calls, jobs)
     return dict(zip(detectors, done))
 
 

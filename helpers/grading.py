@@ -2,7 +2,8 @@
 
     python -m helpers.grading SUBMISSIONS [--dataset synthetic] [--quick] [--seed N]
         [--models a,b] [--epochs N] [--threshold NAME] [--options '{...}']
-        [--cell-timeout S] [--timeout S] [--memory GB] [--out build/grades]
+        [--cell-timeout S] [--timeout S] [--memory GB] [--jobs N] [--scheduler ADDRESS]
+        [--out build/grades]
 
 ``SUBMISSIONS`` holds one folder per student with that student's notebooks (anywhere
 inside it). For the whole class, once:
@@ -22,6 +23,11 @@ kernel died, say) then runs alone, so that it costs only its own points. A check
 without an error, with the hidden tests that nbgrader puts back. A notebook that crashes,
 loops or runs out of time costs the points of its cells that did not pass, and the rest of
 the class is still graded.
+
+Each student is one job on a Dask cluster (``helpers.cluster``): a local one of ``--jobs``
+worker processes (default 1), or the cluster ``--scheduler`` names; the course folder and
+the reference run's snapshots go to each worker once, and the grades, executed notebooks
+and new cache entries come home through the Dask client.
 
 A notebook file identical to one graded before, against the same reference run, code and
 limits, is not run again: its grades come from ``--out``'s ``cache/``.
@@ -48,7 +54,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import course, cpu_level, feedback, paths, reference, reproducibility, summary
+from . import cluster, course, cpu_level, feedback, paths, reference, reproducibility, summary
 from .checks import ParameterError
 from .interruption import Run
 from .runstate import atomic_write
@@ -308,6 +314,49 @@ class Cache:
         atomic_write(self.folder / f"{name}.json",  # last: marks the entry whole
                      lambda t: t.write_text(json.dumps(result)))
 
+    # A job on a cluster worker has no access to this folder: it gets the entries of its
+    # student's files (carried), and its new entries come back with its results (store).
+    def carried(self, files: list[bytes]) -> dict[str, dict]:
+        """The entries of ``files`` that are there: name -> result and executed notebook."""
+        found = {}
+        for data in files:
+            hit = self.get(data)
+            if hit is not None:
+                result, executed = hit
+                found[self._name(data)] = {"result": result,
+                                           "executed": executed.read_bytes() if executed else None}
+        return found
+
+    def store(self, entries: dict[str, dict]) -> None:
+        """Write entries a job made (as :meth:`carried` gives them) into the folder."""
+        if self.folder is None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for name, entry in entries.items():
+            (self.folder / f"{name}.ipynb").write_bytes(entry["executed"])
+            atomic_write(self.folder / f"{name}.json",
+                         lambda t, r=entry["result"]: t.write_text(json.dumps(r)))
+
+
+class CarriedCache(Cache):
+    """The cache a grading job takes to its worker: the entries it was given, in a
+    folder of its own; the names of the entries it adds are in :attr:`added`, for the
+    job to bring home (:meth:`entries`)."""
+
+    def __init__(self, folder: Path, key: str, entries: dict[str, dict]):
+        super().__init__(folder, key)
+        self.store(entries)
+        self.added: list[str] = []
+
+    def put(self, data: bytes, result: dict, executed: Path) -> None:
+        super().put(data, result, executed)
+        self.added.append(self._name(data))
+
+    def entries(self, names: list[str]) -> dict[str, dict]:
+        return {name: {"result": json.loads((self.folder / f"{name}.json").read_text()),
+                       "executed": (self.folder / f"{name}.ipynb").read_bytes()}
+                for name in names}
+
 
 def grade_student(folder: Path, released: Path, graded: dict[str, list[dict]], snapshots: Path,
                   limits: Limits, out: Path, cache: Cache | None = None) -> tuple[list[dict], float]:
@@ -420,7 +469,117 @@ def _log_tail(log: Path) -> str:
     return " / ".join(dict.fromkeys(raised[-1:] + errors[-2:])) or "see nbgrader's log"
 
 
+# --- one student as a job on a cluster worker (helpers.jobs) --------------------------------
+
+def prepare_grade_job(spec: dict, work: Path, shared: bytes) -> dict:
+    """On the worker: the class's inputs (the course folder and the reference run's
+    snapshots, unpacked once per worker), and this student's files and cached grades."""
+    from . import jobs  # noqa: PLC0415
+
+    inputs = jobs.unpack_shared(shared, spec["shared_id"])
+    folder = work / "submission" / spec["student"]
+    folder.mkdir(parents=True)
+    for name, data in spec.pop("files").items():
+        (folder / Path(name).name).write_bytes(data)
+    Cache(work / "cache", spec["cache_key"]).store(spec.pop("cache"))
+    spec["inputs"] = str(inputs)
+    spec["env"] = {**spec.get("env", {}), "ANOMALY_KIT_BUILD": str(inputs)}  # its course/
+    return spec
+
+
+def run_grade_job(spec: dict, work: Path) -> dict:
+    """In the job's process: grade the student, as on one machine."""
+    def stop(signum, frame):  # noqa: ARG001  (unwind: nbgrader and its kernels are stopped)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    inputs = Path(spec["inputs"])
+    cache = CarriedCache(work / "cache", spec["cache_key"], {})
+    rows, seconds = grade_student(work / "submission" / spec["student"], inputs / spec["released"],
+                                  spec["graded"], inputs / "snapshots", Limits(**spec["limits"]),
+                                  work / "out", cache)
+    return {"rows": rows, "seconds": seconds, "added": cache.added}
+
+
+def collect_grade_job(spec: dict, work: Path) -> dict:
+    """On the worker: the executed notebooks and the new cache entries, to go home."""
+    from . import transfer  # noqa: PLC0415
+
+    added = json.loads((work / "result.json").read_text())["added"]
+    executed = work / "out" / "autograded" / spec["student"]
+    return {"archive": transfer.pack(executed) if executed.is_dir() else None,
+            "cache": CarriedCache(work / "cache", spec["cache_key"], {}).entries(added)}
+
+
+def grade_kind():
+    from . import jobs  # noqa: PLC0415
+
+    return jobs.Kind("helpers.grading", prepare_grade_job, collect_grade_job)
+
+
 # --- the class ----------------------------------------------------------------------------
+
+def grade_class(folders: list[Path], released: Path, graded: dict[str, list[dict]],
+                snapshots: Path, limits: Limits, cache: Cache, out: Path, run: Run,
+                scheduler: str | None, jobs_n: int) -> tuple[list[dict], dict[str, float]]:
+    """Grade every student's folder as one job on the Dask cluster (a local one of
+    ``jobs_n`` workers unless ``scheduler`` names one). The course folder and the
+    reference run's snapshots go to each worker once; each student's notebooks and their
+    cached grades go with the job, and the executed notebooks and new cache entries come
+    back. Returns the grade rows, in the class's order, and each student's seconds."""
+    from dataclasses import asdict  # noqa: PLC0415
+
+    from . import cluster, jobs, transfer  # noqa: PLC0415
+
+    names = [f"{nb}.ipynb" for nb in graded]
+    inputs = transfer.pack({"course": course.course_dir(), "snapshots": snapshots})
+    inputs_id = hashlib.sha256(inputs).hexdigest()
+    env = cluster.job_environment()
+
+    def spec(folder: Path):
+        def make() -> dict:  # at submission, so that the class is not all in memory at once
+            sid = student_id(folder)
+            run.started(f"student {sid}", "(grading)")
+            files = {name: path.read_bytes() for name, path in find_notebooks(folder, names).items()}
+            return dict(student=sid, files=files, cache=cache.carried(list(files.values())),
+                        cache_key=cache.key, shared_id=inputs_id, graded=graded,
+                        released=f"course/{released.relative_to(course.course_dir()).as_posix()}",
+                        limits=asdict(limits), env=env, fingerprint=jobs.fingerprint())
+        return make
+
+    results: dict[str, tuple[list[dict], float]] = {}
+
+    def on_result(sid: str, result) -> None:
+        run.finished(f"student {sid}")
+        if isinstance(result, Exception) or result.get("cancelled"):
+            why = "it was cancelled" if isinstance(result, dict) else f"{type(result).__name__}: {result}"
+            got = [dict(student=sid, notebook=nb, exercise=ex["grade_id"].removesuffix("_tests"),
+                        score=0.0, max_score=ex["points"], status="not graded",
+                        message=f"grading this submission failed: {why}")
+                   for nb in graded for ex in graded[nb]]
+            took = 0.0
+        else:
+            got, took = result["rows"], result["seconds"]
+            if result.get("archive"):
+                transfer.unpack(result["archive"], out / "autograded" / sid)
+            cache.store(result["cache"])
+        results[sid] = (got, took)
+        total, of = sum(r["score"] for r in got), sum(r["max_score"] for r in got)
+        print(f"  {sid:<24}{total:g}/{of:g} points in {took:.0f}s", flush=True)
+
+    specs = {student_id(folder): spec(folder) for folder in folders}
+    with cluster.Cluster(scheduler, jobs_n) as jobs_cluster:
+        run.on_interrupt = jobs_cluster.cancel
+        print(f"  submissions are graded on {jobs_cluster.describe()}", flush=True)
+        try:
+            jobs_cluster.run(grade_kind(), specs, lambda sid, event: None, on_result,
+                             status=lambda text: print(f"  {text}", flush=True), shared=inputs)
+        finally:
+            run.on_interrupt = None
+            jobs_cluster.run_everywhere(jobs.remove_shared, inputs_id)
+    rows = [row for sid in specs for row in results[sid][0]]
+    return rows, {sid: results[sid][1] for sid in specs}
+
 
 def students(submissions: Path) -> list[Path]:
     if not submissions.is_dir():
@@ -465,6 +624,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                     help="seconds one student's notebooks may run in all (default %(default)s)")
     ap.add_argument("--memory", type=float, default=Limits.memory_gb,
                     help="GiB of memory each process of a submission may use (default %(default)s)")
+    cluster.add_arguments(ap, "students")
     ap.add_argument("--out", default=None, help="output folder (default build/grades)")
     ap.add_argument("--notebooks", default=None,
                     help="the instructor's notebooks, solutions in place (default notebooks/)")
@@ -472,8 +632,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def main(argv=None) -> int:
-    from . import runner  # noqa: PLC0415
+    from . import jobs, runner  # noqa: PLC0415
 
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == [jobs.JOB_FLAG]:  # one student's job, on a cluster worker
+        return jobs.child(argv[1:], run_grade_job)
     args = parse_args(argv)
     out = Path(args.out).resolve() if args.out else paths.build_dir() / "grades"
     notebooks = Path(args.notebooks).resolve() if args.notebooks else paths.project_root() / "notebooks"
@@ -482,7 +645,8 @@ def main(argv=None) -> int:
         params = {"dataset": args.dataset, **runner.notebook_params(args)}
         runner.check_params([args.dataset], quick,
                             {args.dataset: {k: v for k, v in params.items() if k != "dataset"}})
-        for name, value, least in (("--cell-timeout", args.cell_timeout, 1),
+        cluster.check_scheduler(args.scheduler)
+        for name, value, least in (("--cell-timeout", args.cell_timeout, 1), ("--jobs", args.jobs, 1),
                                    ("--timeout", args.timeout, 1), ("--memory", args.memory, 1)):
             if value < least:
                 raise ParameterError(f"{name}={value} is not valid; expected {least} or more")
@@ -523,25 +687,13 @@ def main(argv=None) -> int:
             print(f"note: not a student folder, so not graded: {', '.join(loose)}")
         print(f"grading {len(class_folders)} submission(s) from {args.submissions}: "
               f"{sum(map(len, graded.values()))} exercises in {', '.join(graded)}")
-        rows, seconds = [], {}
         cache = Cache(out / "cache", f"{key} {limits}")
-        for folder in class_folders:
-            sid = student_id(folder)
-            run.started(f"student {sid}", "(grading)")
-            print(f"  {sid:<24}", end="", flush=True)
-            try:
-                got, took = grade_student(folder, released, graded, snapshots, limits, out, cache)
-            except Exception as err:  # noqa: BLE001  (one submission must not stop the class)
-                took = 0.0
-                got = [dict(student=sid, notebook=nb, exercise=ex["grade_id"].removesuffix("_tests"),
-                            score=0.0, max_score=ex["points"], status="not graded",
-                            message=f"grading this submission failed: {type(err).__name__}: {err}")
-                       for nb in graded for ex in graded[nb]]
-            run.finished(f"student {sid}")
-            rows += got
-            seconds[sid] = took
-            total, of = sum(r["score"] for r in got), sum(r["max_score"] for r in got)
-            print(f"{total:g}/{of:g} points in {took:.0f}s", flush=True)
+        try:
+            rows, seconds = grade_class(class_folders, released, graded, snapshots, limits, cache,
+                                        out, run, args.scheduler, args.jobs)
+        except ParameterError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
     # Written once every submission has run, so that no student's code can touch them.
     for sid in seconds:
         feedback.write(out / "feedback" / f"{sid}.html", sid,

@@ -20,6 +20,7 @@ import uuid
 from pathlib import Path
 
 REPORT_TABLES = ("metrics.csv", "timings.csv", "tuning.csv", "index.html")
+INTERRUPT_SECONDS = 60  # the most an interrupted run waits for its cluster jobs to stop
 
 
 def kernel_manager_class(connection_dir: Path):
@@ -167,6 +168,7 @@ class Run:
         self.partial_line = False          # a notebook's line waits for its time
         self.started_any = False
         self.lock = threading.Lock()
+        self.on_interrupt = None           # called first when interrupted (cancel cluster jobs)
         self._previous: dict[int, object] = {}
 
     def __enter__(self) -> "Run":
@@ -216,6 +218,10 @@ class Run:
             signal.signal(num, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
         code = 128 + signum
         try:
+            if self.on_interrupt is not None:  # in a thread: this one may hold a lock it needs
+                helper = threading.Thread(target=self.on_interrupt, daemon=True)
+                helper.start()
+                helper.join(timeout=INTERRUPT_SECONDS)
             pids = stop_descendants()
             shutil.rmtree(self.connection_dir, ignore_errors=True)
             remove_worker_files(pids)

@@ -111,3 +111,55 @@ class NotebookLine:
     def _write(self, text: str) -> None:
         self.stream.write(text)
         self.stream.flush()
+
+
+class EventLine:
+    """A notebook's line for a job on a cluster: the calls of :class:`NotebookLine`, each
+    sent as an event dict to ``send`` (the job passes them on to the terminal that
+    started the run, where :class:`JobLines` draws them)."""
+
+    def __init__(self, send, notebook: str, total: int):
+        self.send = send
+        send({"kind": "notebook", "notebook": notebook, "cells": total})
+
+    def cell_started(self, cell=None, cell_index=None, **_) -> None:
+        if cell is None or cell.cell_type == "code":
+            self.send({"kind": "cell"})
+
+    def done(self, text: str) -> None:
+        self.send({"kind": "done", "text": text})
+
+
+class JobLines:
+    """The notebook lines of jobs that run elsewhere, drawn from their events. With
+    ``whole_lines`` (jobs side by side), a notebook's line is printed whole when it ends;
+    otherwise each notebook gets its live :class:`NotebookLine`, as in a run on one
+    machine. ``label(job)`` names a job's lines (its dataset)."""
+
+    def __init__(self, whole_lines: bool, stream=None):
+        self.whole = whole_lines
+        self.stream = stream or sys.stdout
+        self.open: dict = {}  # job -> its notebook's line (or label, for whole lines)
+        self.lock = threading.Lock()
+
+    def event(self, job: str, event: dict) -> None:
+        kind = event.get("kind")
+        with self.lock:
+            if kind == "notebook":
+                label = f"  {job:<12} {event['notebook']:<22}"
+                self.open[job] = label if self.whole else NotebookLine(label, event["cells"],
+                                                                         self.stream)
+            elif kind == "cell" and not self.whole and job in self.open:
+                self.open[job].cell_started()
+            elif kind == "done" and job in self.open:
+                line = self.open.pop(job)
+                if self.whole:
+                    self.stream.write(f"{line}{event['text']}\n")
+                    self.stream.flush()
+                else:
+                    line.done(event["text"])
+
+    def close(self, job: str, text: str) -> None:
+        """End ``job``'s open line, if any, with ``text`` (its worker was lost, say)."""
+        self.event(job, {"kind": "done", "text": text})
+

@@ -3,7 +3,8 @@
     python -m helpers.runner [--datasets synthetic,...] [--quick] [--out build]
                              [--seed N] [--epochs N] [--models a,b] [--threshold NAME]
                              [--threads N] [--options '{"key": value}'] [--seeds N]
-                             [--jobs N] [--exact 1|0] [--backend tensorflow|jax]
+                             [--jobs N] [--scheduler tcp://host:8786] [--exact 1|0]
+                             [--backend tensorflow|jax]
 
 For each dataset the eight notebooks run in order with papermill; the executed
 copies go to ``<out>/runs/<dataset>/``, or, when the settings differ from the
@@ -14,6 +15,10 @@ JSON or a Python literal; one whose keys are dataset names gives each its own) b
 those papermill parameters of every notebook; an empty value leaves the notebooks'
 default. They are checked for every dataset before any notebook runs: a bad one stops
 the run with a message naming it and the valid values (exit 2).
+
+Each dataset's notebooks are one job on a Dask cluster (``helpers.cluster``): a local one of
+``--jobs`` worker processes (default 1), or the cluster whose scheduler ``--scheduler``
+names; a job's run folder comes home through the Dask client (``helpers.jobs``).
 
 The kernels start with the numeric libraries capped at the kit's instruction-set level
 (``helpers.cpu_level``), so that the figures are the same on any x86-64 CPU with it;
@@ -54,7 +59,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import (cpu_level, datasets, html_report, paths, progress, reference_figures,
+from . import (cluster, cpu_level, datasets, html_report, paths, progress, reference_figures,
                reproducibility, summary)
 from .checks import ParameterError, check_choices
 from .interruption import REPORT_TABLES, Run, kernel_manager_class
@@ -210,15 +215,21 @@ def run_name(dataset: str, quick: bool, extra: dict, exact: bool = True,
 
 def run_dataset(dataset: str, nbs: list[Path], out: Path, quick: bool, extra: dict,
                 timings: list[dict], whole_lines: bool = False, run: Run | None = None,
-                before=None, name: str | None = None) -> str | None:
+                before=None, name: str | None = None, events=None,
+                run_dir: Path | None = None, notebooks_shown: str | None = None) -> str | None:
     """Execute the notebooks for one dataset; return an error message or None.
     ``whole_lines`` prints each notebook's line only when it ends (for parallel runs,
     whose lines would otherwise interleave). ``before(notebook, run_dir)``, if given, is
     called before each notebook runs (grading keeps a copy of the run folder there).
-    ``name`` is the run folder's name under ``<out>/runs/`` (default: the dataset's)."""
+    ``name`` is the run folder's name under ``<out>/runs/`` (default: the dataset's), or
+    ``run_dir`` the run folder itself. ``events``, if given, is called with a dict for
+    each notebook's start (``kind`` "notebook", with its code ``cells``), each cell's start
+    ("cell") and its end ("done", with ``seconds`` and ``status``) instead of printing
+    anything: a job on a cluster sends them to the terminal that started the run, and
+    names the notebooks' folder in a failure's message as ``notebooks_shown`` (home's)."""
     import papermill as pm  # noqa: PLC0415
 
-    run_dir = out / "runs" / (name or dataset)
+    run_dir = run_dir or out / "runs" / (name or dataset)
     if run_dir.exists():
         shutil.rmtree(run_dir)  # never mix a new run with an old one's results
     run_dir.mkdir(parents=True)
@@ -239,7 +250,9 @@ def run_dataset(dataset: str, nbs: list[Path], out: Path, quick: bool, extra: di
             if run is not None:
                 run.started(dataset, nb.name)
             line = None
-            if not whole_lines:  # on a terminal: a live cell counter and the time so far
+            if events is not None:
+                line = progress.EventLine(events, nb.name, progress.code_cells(nb) + 1)
+            elif not whole_lines:  # on a terminal: a live cell counter and the time so far
                 line = progress.NotebookLine(label, progress.code_cells(nb) + 1)  # + parameters
                 if run is not None:
                     run.partial_line = True
@@ -258,7 +271,8 @@ def run_dataset(dataset: str, nbs: list[Path], out: Path, quick: bool, extra: di
                     run.partial_line = False
                 timings.append(dict(dataset=dataset, notebook=nb.name, seconds=round(seconds, 1),
                                     status="failed"))
-                return (f"{dataset}: {paths.show(nb)} failed in {failed_cell(target)}: "
+                shown = f"{notebooks_shown}/{nb.name}" if notebooks_shown else paths.show(nb)
+                return (f"{dataset}: {shown} failed in {failed_cell(target)}: "
                         f"{err.ename}: {err.evalue}\n    the executed notebook with the error is "
                         f"kept at {paths.show(target)}")
             except BaseException:
@@ -297,8 +311,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                        ("seeds", "trainings of each dataset's own autoencoder, to measure the "
                                  "seed's noise ('default': 3; 1 in quick mode)")]:
         ap.add_argument(f"--{name}", default=None, help=f"{what}; empty: the notebooks' default")
-    ap.add_argument("--jobs", type=int, default=1,
-                    help="datasets run side by side (default 1; timings are only comparable at 1)")
+    cluster.add_arguments(ap, "datasets")
     ap.add_argument("--exact", default=None,
                     help=f"1: cap the numeric libraries at {cpu_level.LEVEL}, for the same figures on "
                          "any x86-64 CPU with it; 0: the CPU's own, faster code (default: "
@@ -328,6 +341,11 @@ def check_backend(name: str | None) -> str:
 
 
 def main(argv=None) -> int:
+    from . import jobs  # noqa: PLC0415
+
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == [jobs.JOB_FLAG]:  # a dataset's job, on a cluster worker
+        return jobs.child(argv[1:], run_chain_job)
     args = parse_args(argv)
     root = paths.project_root()
     if args.jobs < 1:
@@ -368,6 +386,7 @@ def run_all(args, root: Path, out: Path, run: Run) -> int:
         names = {ds: run_name(ds, quick, extras[ds], exact, backend) for ds in chosen}
         # a run on another backend is held against the reference too, to show the difference
         comparable = all(run_name(ds, quick, extras[ds], exact) == ds for ds in chosen)
+        scheduler = cluster.check_scheduler(args.scheduler)
     except ParameterError as err:
         suits_some = {"models", "options"} & set(extra)  # values that suit only some datasets
         hint = ("\n  (every dataset runs by default: name those these values suit with "
@@ -397,17 +416,119 @@ def run_all(args, root: Path, out: Path, run: Run) -> int:
             shutil.rmtree(out / "runs" / names[ds], ignore_errors=True)  # no old results left behind
     todo = [ds for ds in chosen if ds not in skipped]
     run.todo = list(todo)
-    go = lambda ds: run_dataset(ds, nbs, out, quick, extras[ds], timings,  # noqa: E731
-                                whole_lines=args.jobs > 1, run=run, name=names[ds])
-    if args.jobs > 1:
-        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
-
-        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            messages = list(pool.map(go, todo))
-    else:
-        messages = [go(ds) for ds in todo]
-    return finish(quick, explicit, out, todo, skipped, messages, timings,
+    specs = {ds: chain_spec(ds, nbs, out, quick, extras[ds], names[ds], scheduler) for ds in todo}
+    try:
+        messages = run_on_cluster(specs, out, names, timings, run, scheduler, args.jobs)
+    except ParameterError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return finish(quick, explicit, out, todo, skipped, [messages.get(ds) for ds in todo], timings,
                   time.perf_counter() - total, names, comparable)
+
+
+def chain_spec(dataset: str, nbs: list[Path], out: Path, quick: bool, extra: dict, name: str,
+               scheduler: str | None) -> dict:
+    """What a worker needs to run one dataset's notebooks (:mod:`helpers.jobs`): the
+    notebooks themselves, the parameters, where the run folder lies relative to the kit,
+    and the environment the kernels start in."""
+    from . import jobs  # noqa: PLC0415
+
+    root = paths.project_root()
+    run_dir = out / "runs" / name
+    return dict(dataset=dataset, quick=quick, extra=extra, name=name,
+                env=cluster.job_environment(scheduler),
+                notebooks={nb.name: nb.read_text() for nb in nbs},
+                notebooks_shown=paths.show(nbs[0].parent),
+                run_rel=os.path.relpath(run_dir, root) if paths.is_inside(run_dir, root) else None,
+                fingerprint=jobs.fingerprint())
+
+
+# --- a dataset's notebooks as a job on a cluster worker (helpers.jobs) -------------------------
+
+def prepare_chain_job(spec: dict, work: Path, shared=None) -> dict:  # noqa: ARG001
+    """On the worker: the notebooks, written into the job's folder ``work``, and the run
+    folder: at the home run folder's path inside this worker's kit (so that the executed
+    notebooks print the same paths), or in ``work`` when it lay outside the kit."""
+    folder = work / "notebooks"
+    folder.mkdir()
+    for name, text in spec.pop("notebooks").items():
+        (folder / Path(name).name).write_text(text)
+    rel = spec.get("run_rel")
+    spec["run_dir"] = str(paths.project_root() / rel if rel else work / "runs" / spec["name"])
+    return spec
+
+
+def collect_chain_job(spec: dict, work: Path) -> dict:  # noqa: ARG001
+    """On the worker: the run folder, packed to go home."""
+    from . import transfer  # noqa: PLC0415
+
+    return {"archive": transfer.pack(Path(spec["run_dir"]))}
+
+
+def run_chain_job(spec: dict, work: Path) -> dict:
+    """In the job's process: the dataset's notebooks, as on one machine."""
+    from . import jobs  # noqa: PLC0415
+
+    timings: list[dict] = []
+    with Run(work / "report") as run:
+        run.todo = [spec["dataset"]]
+        message = run_dataset(spec["dataset"], notebooks(work / "notebooks"), work, spec["quick"],
+                              spec["extra"], timings, run=run, events=jobs.send,
+                              run_dir=Path(spec["run_dir"]),
+                              notebooks_shown=spec.get("notebooks_shown"))
+    return {"message": message, "timings": timings}
+
+
+def chain_kind():
+    from . import jobs  # noqa: PLC0415
+
+    return jobs.Kind("helpers.runner", prepare_chain_job, collect_chain_job)
+
+
+def run_on_cluster(specs: dict[str, dict], out: Path, names: dict, timings: list[dict], run: Run,
+                   scheduler: str | None, jobs: int) -> dict[str, str | None]:
+    """Each dataset's notebooks as one job on the Dask cluster (a local one of ``jobs``
+    workers unless ``scheduler`` names one); each run folder comes home into
+    ``<out>/runs/``. Returns each dataset's error message, or None."""
+    from . import transfer  # noqa: PLC0415
+
+    lines = progress.JobLines(whole_lines=jobs > 1 or bool(scheduler))
+    messages: dict[str, str | None] = {}
+
+    def on_event(ds: str, event: dict) -> None:
+        kind = event.get("kind")
+        if kind in ("stderr", "text"):
+            progress.interject(event["text"], sys.stderr)
+            return
+        if kind == "notebook":
+            if ds in lines.open:  # a job begun again: its worker was lost
+                lines.close(ds, "its worker was lost; the job runs again on another worker")
+            run.started(ds, event["notebook"])
+            run.partial_line = not lines.whole
+        lines.event(ds, event)
+        if kind == "done":
+            run.partial_line = False
+
+    def on_result(ds: str, result) -> None:
+        run.finished(ds)
+        if ds in lines.open:
+            lines.close(ds, "FAILED")
+        if isinstance(result, Exception):
+            messages[ds] = f"{ds}: the job could not run: {type(result).__name__}: {result}"
+        elif result.get("cancelled"):
+            messages[ds] = f"{ds}: cancelled"
+        else:
+            transfer.unpack(result["archive"], out / "runs" / names[ds])
+            timings.extend(result["timings"])
+            messages[ds] = result["message"]
+
+    with cluster.Cluster(scheduler, jobs) as jobs_cluster:
+        run.on_interrupt = jobs_cluster.cancel
+        print(f"  jobs run on {jobs_cluster.describe()}", flush=True)
+        jobs_cluster.run(chain_kind(), specs, on_event, on_result,
+                         status=lambda text: progress.interject(f"  {text}", sys.stdout))
+        run.on_interrupt = None
+    return messages
 
 
 def finish(quick: bool, explicit: bool, out: Path, ran: list[str], skipped: dict,

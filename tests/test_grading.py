@@ -225,20 +225,11 @@ WRONG_EX7 = '''def anomaly_class_scores(y_true, y_pred):
 '''
 
 
-def grade(subs: Path, build: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, ANOMALY_KIT_BUILD=str(build))
-    return subprocess.run([sys.executable, "-m", "helpers.grading", str(subs), "--quick", "1",
-                           "--models", "kit_dense", "--cell-timeout", "300"],
-                          cwd=ROOT, env=env, capture_output=True, text=True)
-
-
-def test_grade_a_class_in_quick_mode(tmp_path):
-    """Four submissions of the real notebooks, graded as `make grade QUICK=1
-    MODELS=kit_dense` does: the solutions, the untouched students' copy, one exercise
-    wrong, one check cell edited. Grading again reuses every notebook's grades."""
-    build = tmp_path / "build"
+def four_submissions(subs: Path, build: Path) -> Path:
+    """The class of the grading tests, in ``subs``: the solutions, the students' copy
+    untouched (made with ``make student`` into ``build``), one exercise wrong, one check
+    cell edited."""
     student = run_make_student(build)
-    subs = tmp_path / "submissions"
     mine = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     for name in ("solution", "wrong", "tampered"):
         (subs / name).mkdir(parents=True)
@@ -248,6 +239,24 @@ def test_grade_a_class_in_quick_mode(tmp_path):
     set_solution(subs / "wrong" / "07_report.ipynb", "ex7_1_anomaly_class_scores", WRONG_EX7)
     set_solution(subs / "tampered" / "06_threshold.ipynb", "ex6_1_threshold_tests",
                  'print("all checks passed")')
+    return subs
+
+
+def grade(subs: Path, build: Path, *extra: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, ANOMALY_KIT_BUILD=str(build))
+    return subprocess.run([sys.executable, "-m", "helpers.grading", str(subs), "--quick", "1",
+                           "--models", "kit_dense", "--cell-timeout", "300", *extra],
+                          cwd=ROOT, env=env, capture_output=True, text=True)
+
+
+def test_grade_a_class_in_quick_mode(tmp_path, loopback_cluster):
+    """Four submissions of the real notebooks, graded as `make grade QUICK=1
+    MODELS=kit_dense` does: the solutions, the untouched students' copy, one exercise
+    wrong, one check cell edited. Grading again reuses every notebook's grades. Graded
+    once more through a two-worker Dask cluster, with the notebooks that failed a check
+    run there again, the grades are the same."""
+    build = tmp_path / "build"
+    subs = four_submissions(tmp_path / "submissions", build)
     before = digest(subs)
     done = grade(subs, build)
     print(done.stdout)  # the grading's own summary, with its times (pytest -s shows it)
@@ -281,6 +290,24 @@ def test_grade_a_class_in_quick_mode(tmp_path):
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert "reusing" in again.stdout
     assert pd.read_csv(build / "grades" / "grades.csv").equals(grades)
+    # Through the cluster: every submission is a job there. The cached grades of the
+    # notebooks that failed a check are dropped, so those notebooks run on the workers
+    # again (the others' grades travel with their jobs, from the cache).
+    cache = build / "grades" / "cache"
+    failed = [f for f in cache.glob("*.json") if any(json.loads(f.read_text())["messages"].values())]
+    assert len(failed) == 6  # the blank copy's five notebooks and the wrong 07
+    for entry in failed:
+        entry.unlink()
+        entry.with_suffix(".ipynb").unlink()
+    there = grade(subs, build, "--scheduler", loopback_cluster.address)
+    print(there.stdout)
+    assert there.returncode == 0, there.stdout[-3000:] + there.stderr[-3000:]
+    assert f"the Dask cluster at {loopback_cluster.address}" in there.stdout
+    assert "jobs: 4 done, 0 running, 0 waiting" in there.stdout
+    assert pd.read_csv(build / "grades" / "grades.csv").equals(grades)
+    assert len(list(cache.glob("*.json"))) == 12  # the new grades came home
+    for sid in ("solution", "blank", "wrong", "tampered"):
+        assert (build / "grades" / "autograded" / sid / "07_report.ipynb").exists()
 
 
 def test_bad_grading_arguments_fail_early(tmp_path, capsys):
