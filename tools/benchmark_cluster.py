@@ -1,14 +1,14 @@
 """Wall time of a quick run-all and of grading four submissions, on one machine and on Dask.
 
     .venv/bin/python tools/benchmark_cluster.py [--before /path/to/older/kit] [--kill]
-                                                [--datasets all] [--skip-grading]
+                                                [--local2] [--datasets all] [--skip-grading]
 
 Arms, run one after the other on this machine (run nothing else meanwhile):
 
 - ``before``: an older checkout of the kit (``--before``, e.g. a ``git worktree`` of the
   commit before the Dask change), whose runner ran datasets in its own loop;
 - ``local``: a local Dask cluster of one worker (the default, ``JOBS=1``);
-- ``local2``: a local Dask cluster of two workers (``JOBS=2``);
+- ``local2`` (``--local2``): a local Dask cluster of two workers (``JOBS=2``);
 - ``loopback``: a scheduler and two workers started as separate processes on 127.0.0.1
   (the tests' ``LoopbackCluster``), named with ``--scheduler``;
 - ``loopback-kill`` (``--kill``): the same, with one worker killed once a notebook has run
@@ -81,6 +81,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--before", default=None, help="an older checkout of the kit (the 'before' arm)")
     ap.add_argument("--kill", action="store_true", help="also the loopback arm with a worker killed")
+    ap.add_argument("--local2", action="store_true", help="also a local cluster of two workers")
     ap.add_argument("--datasets", default="all")
     ap.add_argument("--skip-grading", action="store_true")
     args = ap.parse_args()
@@ -88,7 +89,9 @@ def main() -> int:
     cluster = None
     rows, figures, grades = [], {}, {}
     try:
-        arms = ([("before", [])] if args.before else []) + [("local", []), ("local2", ["--jobs", "2"])]
+        arms = ([("before", [])] if args.before else []) + [("local", [])]
+        if args.local2:
+            arms.append(("local2", ["--jobs", "2"]))
         cluster = loopback_class()(work)
         arms.append(("loopback", ["--scheduler", cluster.address]))
         if args.kill:
@@ -128,6 +131,11 @@ def main() -> int:
     first = next(iter(figures))
     for arm, df in figures.items():
         print(f"{arm}: figures {'equal' if df.equals(figures[first]) else 'DIFFER'} to {first}'s")
+        if not df.equals(figures[first]) and df.shape == figures[first].shape:
+            differ = (df != figures[first]) & ~(df.isna() & figures[first].isna())
+            rows = differ.any(axis=1)
+            print(df[rows].iloc[:, :4].assign(columns=[list(differ.columns[differ.loc[i]])
+                                                       for i in df[rows].index]).to_string())
     for arm, df in grades.items():
         print(f"{arm}: grades {'equal' if df.equals(grades[next(iter(grades))]) else 'DIFFER'}")
     shutil.rmtree(work, ignore_errors=True)
