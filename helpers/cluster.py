@@ -183,6 +183,7 @@ class Cluster:
                 placed[job] = worker
                 self.futures.append(future)
                 queue.add(future)
+                on_event(names[job], {"kind": "submitted"})  # running, before its first event
 
         def say():
             if status is not None and len(names) > 1:

@@ -497,6 +497,9 @@ def run_on_cluster(specs: dict[str, dict], out: Path, names: dict, timings: list
 
     def on_event(ds: str, event: dict) -> None:
         kind = event.get("kind")
+        if kind == "submitted":  # an interruption now names it as running
+            run.started(ds, "(starting)")
+            return
         if kind in ("stderr", "text"):
             progress.interject(event["text"], sys.stderr)
             return
