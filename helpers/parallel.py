@@ -10,12 +10,14 @@ When the notebook runs as a job on a Dask cluster that was named with ``SCHEDULE
 to that cluster's workers through joblib's Dask backend instead; each checks first that
 its worker runs Keras on the same backend, at the same instruction-set level, as the
 notebook (workers started with ``make worker`` do), so that a training's figures do not
-depend on the machine it lands on. With a local cluster, or none, they stay on joblib's
+depend on the machine it lands on, and runs in a process the worker keeps for trainings,
+not in the worker's own (:mod:`helpers.training_process` says why). With a local cluster, or none, they stay on joblib's
 local processes.
 """
 from __future__ import annotations
 
 import os
+import pickle
 
 SCHEDULER_ENV = "ANOMALY_KIT_SCHEDULER"
 
@@ -55,7 +57,8 @@ def settings() -> dict[str, str]:
 
 
 def checked(expected: dict, func, *args):
-    """``func(*args)`` on a cluster worker whose settings are ``expected``."""
+    """``func(*args)`` on a cluster worker whose settings are ``expected``, in the
+    worker's training process (:mod:`helpers.training_process`); its result, pickled."""
     mine = settings()
     if mine != expected:
         from distributed import get_worker  # noqa: PLC0415
@@ -66,7 +69,9 @@ def checked(expected: dict, func, *args):
             f"the notebook (worker, notebook): {differ}; start the workers with "
             "`make worker SCHEDULER=...` (at the kit's instruction-set level, with the same "
             "BACKEND=) so that every machine gives the same figures")
-    return func(*args)
+    from . import training_process  # noqa: PLC0415
+
+    return training_process.run(func, *args)
 
 
 def on_cluster(func, calls: list[tuple], scheduler: str) -> list:
@@ -77,4 +82,5 @@ def on_cluster(func, calls: list[tuple], scheduler: str) -> list:
     expected = settings()
     with Client(scheduler, timeout=20, set_as_default=False) as client, \
             parallel_config(backend="dask", client=client):
-        return Parallel()(delayed(checked)(expected, func, *args) for args in calls)
+        done = Parallel()(delayed(checked)(expected, func, *args) for args in calls)
+    return [pickle.loads(result) for result in done]  # noqa: S301  (the kit's own trainings)

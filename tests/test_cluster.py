@@ -173,3 +173,52 @@ def test_trainings_go_to_the_named_cluster_and_refuse_a_worker_with_other_settin
         future = client.submit(parallel.checked, other, pow, 2.0, 3.0)
         with pytest.raises(parallel.WorkerMismatch, match="make worker SCHEDULER="):
             future.result()
+
+
+def test_a_training_on_a_worker_does_not_share_pythons_random_stream_with_the_worker(
+        loopback_cluster, monkeypatch):
+    """A worker's event loop draws from Python's global random stream at any moment, and
+    Keras seeds a dropout layer from that stream: trainings on the cluster run in a process
+    of their own and give a local training's figures, however busy the worker is."""
+    import time
+
+    import numpy as np
+    from distributed import Client
+
+    from helpers import architectures, detectors, parallel, reproducibility
+    from helpers.datasets import Split
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 32)).astype("float32")
+    split = Split(X[:200], X[200:], np.zeros(100, int), X[:5], np.zeros(5, int), 0.1)
+
+    def untrained(name):
+        reproducibility.seed_everything(0)
+        return detectors.build(name, model=architectures.build_autoencoder(
+            architectures.get(name), 32), seed=0, epochs=3, batch_size=32)
+
+    names = ["ts_leaky_dropout", "tab_vae"]
+    local = detectors.fit_all({f"{n}{i}": untrained(n) for i, n in enumerate(names)}, split)
+
+    def draw_from_random(seconds):  # as a worker's event loop does, only more often
+        import random
+        import time
+
+        from distributed import secede
+
+        secede()
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            random.random()
+
+    with Client(loopback_cluster.address) as client:
+        busy = [client.submit(draw_from_random, 60, workers=[w], pure=False)
+                for w in client.scheduler_info()["workers"]]
+        time.sleep(2)
+        monkeypatch.setenv(parallel.SCHEDULER_ENV, loopback_cluster.address)
+        there = detectors.fit_all({f"{n}{i}": untrained(n) for i, n in enumerate(names)}, split)
+        client.cancel(busy)
+    for name in local:
+        assert there[name].history_ == local[name].history_
+        np.testing.assert_array_equal(there[name].score_samples(split, "val"),
+                                      local[name].score_samples(split, "val"))
