@@ -117,10 +117,10 @@ test: setup
 	@$(MAKE) --no-print-directory $(JAX_STAMP) || echo "note: JAX could not be installed, so the tests of Keras on JAX are skipped"
 	@mkdir -p build
 	@( ANOMALY_KIT_BUILD=build/test-nbval $(AT_LEVEL) $(BIN)/python -m pytest notebooks --nbval-lax \
-	    --nbval-cell-timeout=600; nbval=$$?; \
-	  ANOMALY_KIT_BUILD=build/test-second $(AT_LEVEL) $(BIN)/python -m pytest tests -m second_stream; second=$$?; \
+	    --nbval-cell-timeout=600 --durations=5; nbval=$$?; \
+	  ANOMALY_KIT_BUILD=build/test-second $(AT_LEVEL) $(BIN)/python -m pytest tests -m second_stream --durations=10; second=$$?; \
 	  [ $$nbval -eq 0 ] && [ $$second -eq 0 ] ) > build/nbval.log 2>&1 & other=$$!; \
-	ANOMALY_KIT_BUILD=build/test $(AT_LEVEL) $(BIN)/python -m pytest tests -m "not second_stream"; tests=$$?; \
+	ANOMALY_KIT_BUILD=build/test $(AT_LEVEL) $(BIN)/python -m pytest tests -m "not second_stream" --durations=20; tests=$$?; \
 	wait $$other; notebooks=$$?; \
 	echo; echo "nbval on the committed notebooks (notebooks/*.ipynb), then the tests marked second_stream:"; \
 	cat build/nbval.log; \

@@ -47,6 +47,21 @@ def check_scheduler(address: str | None) -> str | None:
     return text
 
 
+def _refused_at_once(address: str) -> None:
+    """Raise ConnectionRefusedError when nothing listens at a tcp/tls ``address`` (Dask's
+    client would try again until its timeout)."""
+    import socket  # noqa: PLC0415
+    from urllib.parse import urlsplit  # noqa: PLC0415
+
+    parts = urlsplit(address)
+    try:
+        port = parts.port
+    except ValueError:  # not a port: Dask's client says so
+        return
+    if parts.scheme in ("tcp", "tls") and parts.hostname and port:
+        socket.create_connection((parts.hostname, port), timeout=CONNECT_SECONDS).close()
+
+
 def add_arguments(parser, what: str) -> None:
     """The runner's and the grader's ``--jobs`` and ``--scheduler``; ``what`` says what a
     job is ("datasets", "students")."""
@@ -89,6 +104,7 @@ class Cluster:
 
         if self.scheduler:
             try:
+                _refused_at_once(self.scheduler)
                 self.client = Client(self.scheduler, timeout=CONNECT_SECONDS)
             except (OSError, TimeoutError) as err:
                 raise ParameterError(

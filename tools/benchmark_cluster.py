@@ -2,6 +2,7 @@
 
     .venv/bin/python tools/benchmark_cluster.py [--before /path/to/older/kit] [--kill]
                                                 [--local2] [--datasets all] [--skip-grading]
+                                                [--no-local] [--reference metrics.csv]
 
 Arms, run one after the other on this machine (run nothing else meanwhile):
 
@@ -18,8 +19,9 @@ The quick run is ``make run-all QUICK=1`` (all datasets unless ``--datasets``); 
 ``make grade QUICK=1 MODELS=kit_dense`` on the four submissions of the tests (the
 solutions, the students' copy, one exercise wrong, one check cell edited). It prints each
 arm's wall time, checks that every arm's figures (``metrics.csv`` less timings) and grades
-equal the first arm's, and the size of what came home through the client. Not a test:
-timings belong in notes, not assertions.
+equal the first arm's (or, with ``--reference``, those of an earlier run's ``metrics.csv``),
+and the size of what came home through the client. ``--no-local`` leaves the local arm out.
+Not a test: timings belong in notes, not assertions.
 """
 from __future__ import annotations
 
@@ -84,12 +86,15 @@ def main() -> int:
     ap.add_argument("--local2", action="store_true", help="also a local cluster of two workers")
     ap.add_argument("--datasets", default="all")
     ap.add_argument("--skip-grading", action="store_true")
+    ap.add_argument("--no-local", action="store_true", help="leave the local cluster's arm out")
+    ap.add_argument("--reference", default=None,
+                    help="an earlier run's metrics.csv that every arm's figures must equal")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="benchmark-cluster-"))
     cluster = None
     rows, figures, grades = [], {}, {}
     try:
-        arms = ([("before", [])] if args.before else []) + [("local", [])]
+        arms = ([("before", [])] if args.before else []) + ([] if args.no_local else [("local", [])])
         if args.local2:
             arms.append(("local2", ["--jobs", "2"]))
         cluster = loopback_class()(work)
@@ -128,6 +133,8 @@ def main() -> int:
         if cluster is not None:
             cluster.stop()
     print(pd.DataFrame(rows).to_string(index=False))
+    if args.reference:
+        figures = {"reference": pd.read_csv(args.reference).drop(columns=["fit_seconds"]), **figures}
     first = next(iter(figures))
     for arm, df in figures.items():
         print(f"{arm}: figures {'equal' if df.equals(figures[first]) else 'DIFFER'} to {first}'s")
