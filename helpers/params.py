@@ -29,7 +29,7 @@ class RunConfig:
     threads: int
     run_dir: Path = field(repr=False)
     options: dict = field(default_factory=dict)
-    seeds: int = 1  # how many seeds the kit's own autoencoder trains with, to measure noise
+    seeds: int = 1  # how many seeds the own and the two best autoencoders train with (noise)
 
     def describe(self) -> dict:
         d = asdict(self)

@@ -308,8 +308,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                        ("threshold", "threshold method of the report ('default': the dataset's)"),
                        ("threads", "CPU threads Keras's backend may use, and trainings side by side"),
                        ("options", "dataset settings, a dict as JSON or a Python literal"),
-                       ("seeds", "trainings of each dataset's own autoencoder, to measure the "
-                                 "seed's noise ('default': 3; 1 in quick mode)")]:
+                       ("seeds", "trainings of each dataset's own autoencoder and of the two "
+                                 "best by validation PR-AUC, to measure the seed's noise "
+                                 "('default': 3; 1 in quick mode)")]:
         ap.add_argument(f"--{name}", default=None, help=f"{what}; empty: the notebooks' default")
     cluster.add_arguments(ap, "datasets")
     ap.add_argument("--exact", default=None,

@@ -1,18 +1,19 @@
-"""The dataset's own autoencoder trained again with other seeds: how much its figures
-owe to the seed.
+"""Autoencoders trained again with other seeds: how much their figures owe to the seed.
 
 A training seed draws the initial weights and the order of the batches. Notebook 05
-trains the dataset's own autoencoder (its ``focus``) with ``cfg.seeds - 1`` more seeds,
-on the same data and split with the same settings; notebook 07 scores every one of them
-as it scores the run's models and reports the mean and the range. A gap between two
-detectors that is smaller than that range may be the seed's doing.
+trains with ``cfg.seeds - 1`` more seeds, on the same data and split with the same
+settings, every autoencoder that 07 reports on or compares: the dataset's own (its
+``focus``), and the best and the next best by validation PR-AUC, which 07's "ahead of
+the next" line compares (:func:`compared`). Notebook 07 scores every one of them as it
+scores the run's models and reports the mean and the range. A gap between two detectors
+that is smaller than that range may be the seed's doing.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from . import datasets, detectors, metrics, thresholds
+from . import detectors, metrics, thresholds
 from .autoencoder import Autoencoder
 
 
@@ -25,18 +26,58 @@ def key(name: str, seed: int) -> str:
     return f"{name}-seed{seed}"
 
 
-def train(state, split, cfg, batch_size: int) -> dict[int, Autoencoder]:
-    """Train the dataset's own autoencoder with every other seed (side by side, as 05
-    trains its models) and save each in the run folder; seed -> fitted detector. Each
-    builds its model from the registry, so the seed draws its initial weights too."""
-    name = datasets.focus(cfg.dataset, cfg.models)
-    untrained = {s: detectors.build(name, seed=s, threads=cfg.threads, epochs=cfg.epochs,
-                                    batch_size=batch_size) for s in other_seeds(cfg)}
-    fitted = dict(zip(untrained, detectors.fit_all(untrained, split, jobs=cfg.threads).values())) \
-        if untrained else {}
-    for s, det in fitted.items():
+def validation_pr_auc(fitted: dict, split) -> dict[str, float]:
+    """Validation PR-AUC of each fitted detector (name -> detector), computed as 07's
+    table computes it (``summary.detector_rows``)."""
+    return {name: metrics.evaluate(split.y_val, np.asarray(det.score_samples(split, "val")),
+                                   threshold=np.inf)["pr_auc"] for name, det in fitted.items()}
+
+
+def compared(focus: str, val_pr_auc: dict[str, float]) -> list[str]:
+    """The autoencoders that need other seeds: the dataset's own (``focus``), then the best
+    and the next best by validation PR-AUC (name -> figure, in the run's order; a tie
+    goes to the earlier, as 07's choice does)."""
+    ranked = sorted(val_pr_auc, key=lambda name: -val_pr_auc[name])  # stable
+    return list(dict.fromkeys([focus, *ranked[:2]]))
+
+
+def train(state, split, cfg, batch_size: int, names: list[str]) -> dict[str, dict[int, Autoencoder]]:
+    """Train each autoencoder in ``names`` with every other seed (all side by side, as 05
+    trains its models) and save each in the run folder; name -> seed -> fitted detector.
+    Each builds its model from the registry, so the seed draws its initial weights too."""
+    untrained = {(name, s): detectors.build(name, seed=s, threads=cfg.threads, epochs=cfg.epochs,
+                                            batch_size=batch_size)
+                 for name in names for s in other_seeds(cfg)}
+    fitted = detectors.fit_all(untrained, split, jobs=cfg.threads) if untrained else {}
+    out: dict[str, dict[int, Autoencoder]] = {}
+    for (name, s), det in fitted.items():
         det.save(state, key=key(name, s))
-    return fitted
+        out.setdefault(name, {})[s] = det
+    return out
+
+
+def validation_by_seed(state, split, cfg, trained: dict) -> pd.DataFrame:
+    """Validation PR-AUC of each autoencoder in ``trained`` (name -> fitted with the run's
+    seed) and of the trainings with other seeds that 05 saved for it: rows (model, seed)."""
+    rows = []
+    for name, det in trained.items():
+        models = {cfg.seed: det} | {s: Autoencoder.load(state, key(name, s)) for s in other_seeds(cfg)
+                                    if state.path("trained", ".json", key(name, s)).exists()}
+        rows += [{"model": name, "seed": s, "val_pr_auc": v}
+                 for s, v in validation_pr_auc(models, split).items()]
+    return pd.DataFrame(rows).set_index(["model", "seed"])
+
+
+def lead_text(table: pd.DataFrame, best: str, second: str) -> str:
+    """Whether ``best`` leads ``second`` by more than the seed moves them
+    (``validation_by_seed``): beyond seed noise only when ``best``'s lowest validation
+    PR-AUC over the seeds lies above ``second``'s highest."""
+    a, b = table.loc[best, "val_pr_auc"], table.loc[second, "val_pr_auc"]
+    if min(len(a), len(b)) < 2:
+        return "seed noise not measured (one seed)"
+    verdict = "beyond seed noise" if a.min() > b.max() else "within seed noise"
+    return (f"over {min(len(a), len(b))} seeds {best}'s validation PR-AUC ranged {a.min():.3f} to "
+            f"{a.max():.3f}, {second}'s {b.min():.3f} to {b.max():.3f}: {verdict}")
 
 
 def _test_figures(det, split, method: str) -> dict:
@@ -104,5 +145,6 @@ def sentence(by_seed: pd.DataFrame, others: pd.DataFrame, focus: str, best: str,
                  f"{moved.at[widest, 'pr_auc min']:.3f} to {moved.at[widest, 'pr_auc max']:.3f}")
     text += ". A gap between detectors smaller than these ranges may be the seed's doing."
     if best != focus:
-        text += f"\n(The seeds measure {focus}, the dataset's own autoencoder; {best} trained with one seed.)"
+        text += (f"\n(The seeds measure {focus}, the dataset's own autoencoder; the line above gives "
+                 f"{best}'s.)")
     return text

@@ -11,8 +11,9 @@ def test_other_seeds_train_save_and_spread(cfg):
     state = RunState.start(cfg)
     raw = datasets.load("synthetic", seed=0, quick=True)
     split = datasets.split("synthetic", raw, seed=0, quick=True)
-    again = seed_runs.train(state, split, cfg, batch_size=256)
-    assert list(again) == [2] and again[2].seed == 2
+    again = seed_runs.train(state, split, cfg, batch_size=256, names=["kit_dense"])
+    assert list(again) == ["kit_dense"] and list(again["kit_dense"]) == [2]
+    assert again["kit_dense"][2].seed == 2
     assert state.path("trained", ".json", seed_runs.key("kit_dense", 2)).exists()
     main = detectors.build("kit_dense", seed=cfg.seed, epochs=2).fit(split)
     table = seed_runs.figures(state, split, cfg, "best_f1", main)
@@ -20,6 +21,36 @@ def test_other_seeds_train_save_and_spread(cfg):
     assert table.loc[1, "roc_auc"] != table.loc[2, "roc_auc"]  # another seed, another model
     spread = seed_runs.spread(table)
     assert spread.loc["roc_auc", "range"] == abs(table.loc[1, "roc_auc"] - table.loc[2, "roc_auc"])
+    val = seed_runs.validation_by_seed(state, split, cfg, {"kit_dense": main})
+    assert list(val.index) == [("kit_dense", 1), ("kit_dense", 2)]
+    assert val.loc[("kit_dense", 1), "val_pr_auc"] == seed_runs.validation_pr_auc({"kit_dense": main},
+                                                                                  split)["kit_dense"]
+
+
+def test_the_seeds_cover_the_own_model_and_the_two_that_07_compares():
+    assert seed_runs.compared("kit_dense", {"kit_dense": 0.5, "seed_deep": 0.7, "seed_simple": 0.6}) \
+        == ["kit_dense", "seed_deep", "seed_simple"]
+    # a tie keeps the run's order, as 07's idxmax does
+    assert seed_runs.compared("kit_dense", {"kit_dense": 0.7, "seed_deep": 0.5, "seed_simple": 0.5}) \
+        == ["kit_dense", "seed_deep"]
+    assert seed_runs.compared("kit_dense", {"kit_dense": 0.7}) == ["kit_dense"]
+    assert seed_runs.compared("kit_dense", {"seed_deep": 0.4, "seed_simple": 0.6}) == \
+        ["kit_dense", "seed_simple", "seed_deep"]
+
+
+def test_a_lead_is_beyond_seed_noise_only_when_the_seed_ranges_do_not_overlap():
+    import pandas as pd
+
+    def table(a, b):
+        return pd.DataFrame({"val_pr_auc": a + b}, index=pd.MultiIndex.from_tuples(
+            [("a", s) for s in range(len(a))] + [("b", s) for s in range(len(b))],
+            names=["model", "seed"]))
+
+    assert seed_runs.lead_text(table([0.6, 0.7, 0.65], [0.4, 0.5, 0.55]), "a", "b") == \
+        "over 3 seeds a's validation PR-AUC ranged 0.600 to 0.700, b's 0.400 to 0.550: beyond seed noise"
+    assert seed_runs.lead_text(table([0.6, 0.7], [0.4, 0.62]), "a", "b").endswith(
+        "b's 0.400 to 0.620: within seed noise")
+    assert seed_runs.lead_text(table([0.6], [0.4]), "a", "b") == "seed noise not measured (one seed)"
 
 
 def test_baselines_are_refitted_with_every_seed_and_only_random_ones_move(cfg):
@@ -47,7 +78,7 @@ def test_the_seed_sentence_names_the_own_models_range_and_the_detector_that_move
     assert text.startswith("Seed noise: over 2 seeds kit_dense's test PR-AUC ranged 0.300 to 0.500 "
                            "and ROC-AUC 0.800 to 0.900; among the other detectors devnet's PR-AUC "
                            "moved most, 0.100 to 0.400.")
-    assert "seed_deep trained with one seed" in seed_runs.sentence(own, others, "kit_dense",
-                                                                   "seed_deep", 2)
+    assert "(The seeds measure kit_dense, the dataset's own autoencoder; the line above gives " \
+           "seed_deep's.)" in seed_runs.sentence(own, others, "kit_dense", "seed_deep", 2)
     assert seed_runs.sentence(own.iloc[:1], others, "kit_dense", "kit_dense", 1) == \
         "Seed noise: not measured (seeds=1)."

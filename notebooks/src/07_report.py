@@ -126,9 +126,11 @@ plots.metric_bars(headline.reset_index(), by="model");
 #   below. (A time series is drawn in blocks of consecutive points, as its points are not
 #   independent.) No model is retrained for this.
 # - **The training seed.** It draws the initial weights and the order of the batches. Notebook 05
-#   trained the dataset's own autoencoder (or, if the run leaves it out, the run's first model)
-#   with `seeds` seeds (3 by default, 1 in quick mode); the table after the intervals shows how far
-#   its figures move from seed to seed.
+#   trained the dataset's own autoencoder (or, if the run leaves it out, the run's first model),
+#   and the two autoencoders with the best validation PR-AUC, with `seeds` seeds (3 by default, 1
+#   in quick mode); the table after the intervals shows how far the dataset's own model's figures
+#   move from seed to seed, and the choice of the best autoencoder below says whether its lead over
+#   the next is larger than the seed moves them.
 #
 # When two detectors are compared below, both are scored on the *same* bootstrap draws; the gap is
 # called **within noise** when its 95% interval holds 0.
@@ -171,6 +173,8 @@ if len(runners_up):
     g, lo, hi = noise.gap(split.y_val, val_scores[best], val_scores[second], "pr_auc", seed=cfg.seed,
                           block=noise.block_length(split.y_val, split.groups("val")))
     print(f"  ahead of the next, {second}, by {g:+.3f} validation PR-AUC ({noise.gap_text(lo, hi)})")
+    lead = seed_runs.validation_by_seed(state, split, cfg, {n: trained[n] for n in (best, second)})
+    print(f"  {seed_runs.lead_text(lead, best, second)}")
 print(f"test set: PR-AUC {b.pr_auc:.3f}, ROC-AUC {b.roc_auc:.3f}, anomaly-class F1 {b.f1:.3f}, "
       f"precision {b.precision:.3f}, recall {b.recall:.3f} (threshold method {chosen!r})")
 print(f"chance level of PR-AUC (the test set's anomaly share): {split.y_test.mean():.3f}")
