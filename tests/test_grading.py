@@ -290,13 +290,13 @@ def test_grade_a_class_in_quick_mode(tmp_path, loopback_cluster):
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert "reusing" in again.stdout
     assert pd.read_csv(build / "grades" / "grades.csv").equals(grades)
-    # Through the cluster: every submission is a job there. The cached grades of the
-    # notebooks that failed a check are dropped, so those notebooks run on the workers
+    # Through the cluster: every submission is a job there. The cached grades of two of
+    # the notebooks that failed a check are dropped, so those notebooks run on the workers
     # again (the others' grades travel with their jobs, from the cache).
     cache = build / "grades" / "cache"
-    failed = [f for f in cache.glob("*.json") if any(json.loads(f.read_text())["messages"].values())]
+    failed = sorted(f for f in cache.glob("*.json") if any(json.loads(f.read_text())["messages"].values()))
     assert len(failed) == 6  # the blank copy's five notebooks and the wrong 07
-    for entry in failed:
+    for entry in failed[:2]:
         entry.unlink()
         entry.with_suffix(".ipynb").unlink()
     there = grade(subs, build, "--scheduler", loopback_cluster.address)

@@ -144,8 +144,9 @@ def _note_threshold(opts: dict, raw: RawData | None = None, split: Split | None 
 **Scores.** {score}
 The comparison above gives each model's validation ROC-AUC for every way of forming the score;
 the first column is the one in use. The default patch, 13, was chosen when the kit was written,
-on validation data of the default protocol (8s), where 11 and 13 did best and 13 came out
-slightly ahead.
+on validation data of the default protocol (8s), where 11 and 13 did best. The gap between those
+two was small and no noise was measured for it (one seed, no bootstrap), so 13 over 11 is a
+choice, not a finding; the comparison above shows how the two patches compare in this run.
 
 The validation anomalies are {tune}s. Seed 003 set its threshold at the point of the
 precision-recall curve closest to (1, 1), and showed a second, high-recall operating point;
