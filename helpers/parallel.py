@@ -11,8 +11,8 @@ to that cluster's workers through joblib's Dask backend instead; each checks fir
 its worker runs Keras on the same backend, at the same instruction-set level, as the
 notebook (workers started with ``make worker`` do), so that a training's figures do not
 depend on the machine it lands on, and runs in a process the worker keeps for trainings,
-not in the worker's own (:mod:`helpers.training_process` says why). With a local cluster, or none, they stay on joblib's
-local processes.
+not in the worker's own (:mod:`helpers.training_process` says why). With a local cluster,
+or none, they stay on joblib's local processes.
 """
 from __future__ import annotations
 

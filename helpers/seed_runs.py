@@ -145,6 +145,6 @@ def sentence(by_seed: pd.DataFrame, others: pd.DataFrame, focus: str, best: str,
                  f"{moved.at[widest, 'pr_auc min']:.3f} to {moved.at[widest, 'pr_auc max']:.3f}")
     text += ". A gap between detectors smaller than these ranges may be the seed's doing."
     if best != focus:
-        text += (f"\n(The seeds measure {focus}, the dataset's own autoencoder; the line above gives "
-                 f"{best}'s.)")
+        text += (f"\n(These ranges are those of {focus}, the dataset's own autoencoder; {best}'s "
+                 "seeds are in the lines on the best autoencoder above.)")
     return text

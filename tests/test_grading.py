@@ -320,7 +320,6 @@ def test_bad_grading_arguments_fail_early(tmp_path, capsys):
     assert "is not a folder" in capsys.readouterr().err
 
 
-@pytest.mark.second_stream
 def test_a_notebook_that_crashes_costs_only_its_own_points(tmp_path, monkeypatch):
     """A kernel that dies in one notebook, a file that is not a notebook, or a linked file
     leaves the student's other notebooks graded as usual."""

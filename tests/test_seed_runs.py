@@ -78,7 +78,8 @@ def test_the_seed_sentence_names_the_own_models_range_and_the_detector_that_move
     assert text.startswith("Seed noise: over 2 seeds kit_dense's test PR-AUC ranged 0.300 to 0.500 "
                            "and ROC-AUC 0.800 to 0.900; among the other detectors devnet's PR-AUC "
                            "moved most, 0.100 to 0.400.")
-    assert "(The seeds measure kit_dense, the dataset's own autoencoder; the line above gives " \
-           "seed_deep's.)" in seed_runs.sentence(own, others, "kit_dense", "seed_deep", 2)
+    assert "(These ranges are those of kit_dense, the dataset's own autoencoder; seed_deep's seeds " \
+           "are in the lines on the best autoencoder above.)" in seed_runs.sentence(
+               own, others, "kit_dense", "seed_deep", 2)
     assert seed_runs.sentence(own.iloc[:1], others, "kit_dense", "kit_dense", 1) == \
         "Seed noise: not measured (seeds=1)."
