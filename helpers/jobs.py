@@ -177,6 +177,9 @@ def _child(kind: "Kind", work: Path, env: dict, send, stop) -> tuple[int, bool, 
     finally:
         if proc.poll() is None:
             _stop(proc)
+        # the watcher's wait on the cancel event ends within a second of the process; a
+        # wait still pending when a local cluster closes is logged as an error
+        watcher.join(timeout=5)
         errors.seek(0)
         text = errors.read()
         errors.close()

@@ -31,6 +31,14 @@ class RunConfig:
     options: dict = field(default_factory=dict)
     seeds: int = 1  # how many seeds the own and the two best autoencoders train with (noise)
 
+    @property
+    def jobs(self) -> int:
+        """How many trainings run side by side, each in a process of its own: one per
+        thread, but none beside the notebook's kernel in quick mode, whose 2-epoch trainings
+        take less time than starting processes that import Keras. Every training seeds
+        itself, so this changes no figure."""
+        return 1 if self.quick else self.threads
+
     def describe(self) -> dict:
         d = asdict(self)
         d["run_dir"] = paths.show(self.run_dir)

@@ -48,7 +48,7 @@ def train(state, split, cfg, batch_size: int, names: list[str]) -> dict[str, dic
     untrained = {(name, s): detectors.build(name, seed=s, threads=cfg.threads, epochs=cfg.epochs,
                                             batch_size=batch_size)
                  for name in names for s in other_seeds(cfg)}
-    fitted = detectors.fit_all(untrained, split, jobs=cfg.threads) if untrained else {}
+    fitted = detectors.fit_all(untrained, split, jobs=cfg.jobs) if untrained else {}
     out: dict[str, dict[int, Autoencoder]] = {}
     for (name, s), det in fitted.items():
         det.save(state, key=key(name, s))

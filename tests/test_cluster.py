@@ -85,6 +85,7 @@ def test_a_run_on_a_cluster_survives_a_dead_worker_with_the_same_figures(tmp_pat
     here = quick_run(tmp_path / "here", "--jobs", "2")
     assert here.returncode == 0, here.stdout[-3000:] + here.stderr[-3000:]
     assert "a local Dask cluster of 2 worker processes" in here.stdout
+    assert "Traceback" not in here.stdout + here.stderr, "the cluster's shutdown printed an error"
 
     run = subprocess.Popen(
         [sys.executable, "-m", "helpers.cpu_level", "--", sys.executable, "-m", "helpers.runner",

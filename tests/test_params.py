@@ -54,6 +54,12 @@ def test_a_full_run_trains_three_seeds_and_a_quick_one_one(tmp_path):
     assert configure(quick=True, seeds=2, run_dir=str(tmp_path)).seeds == 2
 
 
+def test_a_full_run_trains_one_model_per_thread_at_once_and_a_quick_one_in_the_kernel(tmp_path):
+    assert configure(run_dir=str(tmp_path)).jobs == 2
+    assert configure(threads=3, run_dir=str(tmp_path)).jobs == 3
+    assert configure(quick=True, threads=3, run_dir=str(tmp_path)).jobs == 1
+
+
 def test_quick_mode_caps_epochs(tmp_path):
     assert configure(quick=True, epochs=50, run_dir=str(tmp_path)).epochs == 2
 

@@ -68,7 +68,7 @@ print(f"training on {len(split.X_train):,} normal rows; early stopping watches "
 untrained = {name: detectors.build(name, model=state.load_model("untrained", name), seed=cfg.seed,
                                    threads=cfg.threads, epochs=cfg.epochs, batch_size=batch_size)
              for name in cfg.models}
-fitted = detectors.fit_all(untrained, split, jobs=cfg.threads)
+fitted = detectors.fit_all(untrained, split, jobs=cfg.jobs)
 for det in fitted.values():
     det.save(state)
 pd.DataFrame([{"model": name, "epochs run": d.epochs_run_, "best epoch": d.best_epoch_,

@@ -58,7 +58,7 @@ pd.DataFrame(combos)
 
 # %%
 results = tuning.run(spec.tuning_models, spec.tuning_grid, split, seed=cfg.seed, quick=cfg.quick,
-                     max_rows=spec.tuning_rows, jobs=cfg.threads, threads=cfg.threads)
+                     max_rows=spec.tuning_rows, jobs=cfg.jobs, threads=cfg.threads)
 state.save_json("tuning", results.to_dict(orient="records"))
 results.assign(dataset=cfg.dataset).to_csv(cfg.run_dir / "tuning.csv", index=False)
 print(f"{len(results)} trainings in {results['seconds'].sum():.0f}s")
