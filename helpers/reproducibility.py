@@ -67,6 +67,7 @@ def keras():
         from keras.src.utils import module_utils  # noqa: PLC0415
 
         module_utils.tensorflow._available = False
+        _share_compiled_steps()
     if backend() == "tensorflow":
         import absl.logging  # noqa: PLC0415  (comes with TensorFlow)
         import tensorflow as tf  # noqa: PLC0415
@@ -75,6 +76,25 @@ def keras():
         tf.get_logger().setLevel("ERROR")  # e.g. tf.function retracing notices
     warnings.filterwarnings("ignore", module="keras")
     return module
+
+
+def _share_compiled_steps() -> None:
+    """On JAX, keep every compiled training and prediction step in ``build/jax-cache/``
+    (JAX's persistent compilation cache), so that a step XLA compiled once is read back,
+    not compiled again: by the next notebook that scores the same model, by the same model
+    trained with another seed, by the next run. A short run of the kit compiles far more
+    than it computes. The cache's key holds the program, JAX's version and ``XLA_FLAGS``
+    (the instruction-set level), and a step read back is the same machine code, so no
+    figure changes. ``ANOMALY_KIT_JAX_CACHE=0`` turns it off."""
+    if os.environ.get("ANOMALY_KIT_JAX_CACHE", "1") == "0":
+        return
+    import jax  # noqa: PLC0415
+
+    from . import paths  # noqa: PLC0415
+
+    if jax.config.jax_compilation_cache_dir is None:
+        jax.config.update("jax_compilation_cache_dir", str(paths.build_dir() / "jax-cache"))
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 
 
 def _fix_threads(threads: int) -> None:

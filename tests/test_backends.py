@@ -20,7 +20,7 @@ needs_jax = pytest.mark.skipif(importlib.util.find_spec("jax") is None,
 # Trains the kit's dense autoencoder twice with the same seed, on one thread, and says
 # what it saw. Run in a fresh process: the backend is chosen before Keras loads.
 TRAIN_TWICE = """
-import json, os, sys
+import hashlib, json, os, sys
 import numpy as np
 from helpers import architectures, reproducibility, training
 
@@ -36,14 +36,15 @@ def train():
 
 (w1, loss1), (w2, loss2) = train(), train()
 print(json.dumps({"backend": reproducibility.keras().backend.backend(), "same": w1 == w2,
+                  "weights": hashlib.sha256(json.dumps(w1).encode()).hexdigest(),
                   "loss": loss1, "tensorflow_loaded": "tensorflow" in sys.modules,
                   "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0,
                   "versions": reproducibility.versions()}))
 """
 
 
-def _train_twice(backend: str) -> dict:
-    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+def _train_twice(backend: str, **env_vars) -> dict:
+    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3", **env_vars)
     done = subprocess.run([sys.executable, "-m", "helpers.cpu_level", "--", sys.executable, "-c",
                            TRAIN_TWICE], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=600)
@@ -61,6 +62,19 @@ def test_jax_trains_the_same_model_twice_without_tensorflow():
     assert got["versions"]["jax"] != "not installed"
     if hasattr(os, "sched_getaffinity") and len(os.sched_getaffinity(0)) > 1:
         assert got["cpus"] == 1  # threads=1 holds XLA's thread pool to one CPU
+
+
+@needs_jax
+def test_jax_reads_compiled_steps_back_from_the_build_folder_with_the_same_weights(tmp_path):
+    cache = tmp_path / "jax-cache"
+    off = _train_twice("jax", ANOMALY_KIT_BUILD=str(tmp_path), ANOMALY_KIT_JAX_CACHE="0")
+    assert not cache.exists()
+    first = _train_twice("jax", ANOMALY_KIT_BUILD=str(tmp_path))  # compiles, and keeps
+    kept = sorted(p.name for p in cache.iterdir())
+    assert kept
+    again = _train_twice("jax", ANOMALY_KIT_BUILD=str(tmp_path))  # reads them back
+    assert sorted(p.name for p in cache.iterdir()) == kept  # nothing compiled anew
+    assert off["weights"] == first["weights"] == again["weights"]
 
 
 def test_an_unknown_backend_is_named_with_the_valid_ones(monkeypatch):
