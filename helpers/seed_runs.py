@@ -56,15 +56,17 @@ def train(state, split, cfg, batch_size: int, names: list[str]) -> dict[str, dic
     return out
 
 
-def validation_by_seed(state, split, cfg, trained: dict) -> pd.DataFrame:
-    """Validation PR-AUC of each autoencoder in ``trained`` (name -> fitted with the run's
-    seed) and of the trainings with other seeds that 05 saved for it: rows (model, seed)."""
+def validation_by_seed(state, split, cfg, val_scores: dict) -> pd.DataFrame:
+    """Validation PR-AUC of each autoencoder in ``val_scores`` (name -> the validation
+    scores of its training with the run's seed, which 07 already holds) and of the
+    trainings with other seeds that 05 saved for it: rows (model, seed)."""
     rows = []
-    for name, det in trained.items():
-        models = {cfg.seed: det} | {s: Autoencoder.load(state, key(name, s)) for s in other_seeds(cfg)
-                                    if state.path("trained", ".json", key(name, s)).exists()}
+    for name, scores in val_scores.items():
+        own = metrics.evaluate(split.y_val, np.asarray(scores), threshold=np.inf)["pr_auc"]
+        others = {s: Autoencoder.load(state, key(name, s)) for s in other_seeds(cfg)
+                  if state.path("trained", ".json", key(name, s)).exists()}
         rows += [{"model": name, "seed": s, "val_pr_auc": v}
-                 for s, v in validation_pr_auc(models, split).items()]
+                 for s, v in {cfg.seed: own, **validation_pr_auc(others, split)}.items()]
     return pd.DataFrame(rows).set_index(["model", "seed"])
 
 

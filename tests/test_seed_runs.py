@@ -21,10 +21,12 @@ def test_other_seeds_train_save_and_spread(cfg):
     assert table.loc[1, "roc_auc"] != table.loc[2, "roc_auc"]  # another seed, another model
     spread = seed_runs.spread(table)
     assert spread.loc["roc_auc", "range"] == abs(table.loc[1, "roc_auc"] - table.loc[2, "roc_auc"])
-    val = seed_runs.validation_by_seed(state, split, cfg, {"kit_dense": main})
+    val = seed_runs.validation_by_seed(state, split, cfg, {"kit_dense": main.score_samples(split, "val")})
     assert list(val.index) == [("kit_dense", 1), ("kit_dense", 2)]
     assert val.loc[("kit_dense", 1), "val_pr_auc"] == seed_runs.validation_pr_auc({"kit_dense": main},
                                                                                   split)["kit_dense"]
+    assert val.loc[("kit_dense", 2), "val_pr_auc"] == seed_runs.validation_pr_auc(
+        {"kit_dense": again["kit_dense"][2]}, split)["kit_dense"]
 
 
 def test_the_seeds_cover_the_own_model_and_the_two_that_07_compares():

@@ -173,7 +173,7 @@ if len(runners_up):
     g, lo, hi = noise.gap(split.y_val, val_scores[best], val_scores[second], "pr_auc", seed=cfg.seed,
                           block=noise.block_length(split.y_val, split.groups("val")))
     print(f"  ahead of the next, {second}, by {g:+.3f} validation PR-AUC ({noise.gap_text(lo, hi)})")
-    lead = seed_runs.validation_by_seed(state, split, cfg, {n: trained[n] for n in (best, second)})
+    lead = seed_runs.validation_by_seed(state, split, cfg, {n: val_scores[n] for n in (best, second)})
     print(f"  {seed_runs.lead_text(lead, best, second)}")
 print(f"test set: PR-AUC {b.pr_auc:.3f}, ROC-AUC {b.roc_auc:.3f}, anomaly-class F1 {b.f1:.3f}, "
       f"precision {b.precision:.3f}, recall {b.recall:.3f} (threshold method {chosen!r})")
