@@ -37,8 +37,28 @@ def starmap(func, calls: list[tuple], jobs: int = 1) -> list:
     if jobs > 1 and len(calls) > 1:
         from joblib import Parallel, delayed  # noqa: PLC0415
 
-        return Parallel(n_jobs=min(jobs, len(calls)))(delayed(func)(*args) for args in calls)
+        return Parallel(n_jobs=min(jobs, len(calls)))(delayed(in_worker)(func, *args)
+                                                       for args in calls)
     return [func(*args) for args in calls]
+
+
+# What a joblib worker may grow by before loky takes it for a leak: a kernel's own limit is
+# the machine's memory (make grade's MEMORY= caps each process of a student's run).
+WORKER_GROWTH = 4 * 2**30
+
+
+def in_worker(func, *args):
+    """``func(*args)`` in one of joblib's local worker processes. A training leaves its
+    compiled steps in the process (on JAX, a few hundred MB for mnist's models), which
+    loky would take for a memory leak (more than 300 MB over the process's size after
+    its first task): it ends the worker, a warning appears in the notebook, and a new
+    process imports Keras and compiles everything again. The limit is raised here, in
+    the worker, where loky reads it after each task."""
+    from joblib.externals.loky import process_executor  # noqa: PLC0415
+
+    process_executor._MAX_MEMORY_LEAK_SIZE = max(process_executor._MAX_MEMORY_LEAK_SIZE,
+                                                 WORKER_GROWTH)
+    return func(*args)
 
 
 def cluster_address() -> str | None:
