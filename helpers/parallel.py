@@ -44,7 +44,7 @@ def starmap(func, calls: list[tuple], jobs: int = 1) -> list:
 
 # What a joblib worker may grow by before loky takes it for a leak: a kernel's own limit is
 # the machine's memory (make grade's MEMORY= caps each process of a student's run).
-WORKER_GROWTH = 4 * 2**30
+WORKER_GROWTH = 2 * 2**30
 
 
 def in_worker(func, *args):

@@ -93,8 +93,53 @@ def _share_compiled_steps() -> None:
     from . import paths  # noqa: PLC0415
 
     if jax.config.jax_compilation_cache_dir is None:
-        jax.config.update("jax_compilation_cache_dir", str(paths.build_dir() / "jax-cache"))
+        folder = paths.build_dir() / "jax-cache" / _this_cpu()
+        jax.config.update("jax_compilation_cache_dir", str(folder))
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+        _write_cache_entries_whole()
+
+
+def _this_cpu() -> str:
+    """A name for this CPU model and what it offers: XLA compiles for the CPU it runs on,
+    and JAX's cache key does not say which, so a build folder shared by several machines
+    (a course folder on a network drive) keeps one cache per CPU."""
+    import hashlib  # noqa: PLC0415
+
+    from . import cpu_level  # noqa: PLC0415
+
+    text = " ".join([cpu_level.signature(), cpu_level.cpu_model(), *sorted(cpu_level.cpu_flags())])
+    return "cpu-" + hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _write_cache_entries_whole() -> None:
+    """JAX writes a cache entry in place. Another kernel or training process could read it
+    half-written, and a process killed while writing (a stopped run) would leave a
+    truncated entry that is never replaced: JAX would warn and compile again every time.
+    Each entry is written to a file of its own and renamed into place instead, which a
+    reader sees whole or not at all."""
+    from jax._src import lru_cache  # noqa: PLC0415
+
+    if getattr(lru_cache.LRUCache.put, "whole_entries", False):
+        return
+    jax_put = lru_cache.LRUCache.put
+
+    def put(self, key: str, value: bytes) -> None:
+        if self.eviction_enabled or not key:  # JAX's own put, with its lock
+            return jax_put(self, key, value)
+        name = f"{key}{lru_cache._CACHE_SUFFIX}"
+        if (self.path / name).exists():
+            return None
+        part = self.path / f".{name}.{os.getpid()}.part"
+        try:
+            part.write_bytes(value)
+            os.replace(str(part), str(self.path / name))
+        finally:
+            if part.exists():
+                part.unlink()
+        return None
+
+    put.whole_entries = True
+    lru_cache.LRUCache.put = put
 
 
 def _fix_threads(threads: int) -> None:

@@ -34,9 +34,15 @@ def train():
     fit = training.fit_autoencoder(model, X, X[:128], epochs=3, batch_size=64)
     return [w.tolist() for w in model.get_weights()], fit.history["loss"]
 
+hits = []  # JAX's persistent compilation cache, read back
+if reproducibility.backend() == "jax":
+    import jax.monitoring
+    jax.monitoring.register_event_listener(
+        lambda event, **_: hits.append(event) if event == "/jax/compilation_cache/cache_hits" else None)
+
 (w1, loss1), (w2, loss2) = train(), train()
 print(json.dumps({"backend": reproducibility.keras().backend.backend(), "same": w1 == w2,
-                  "weights": hashlib.sha256(json.dumps(w1).encode()).hexdigest(),
+                  "weights": hashlib.sha256(json.dumps(w1).encode()).hexdigest(), "cache_hits": len(hits),
                   "loss": loss1, "tensorflow_loaded": "tensorflow" in sys.modules,
                   "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0,
                   "versions": reproducibility.versions()}))
@@ -68,13 +74,42 @@ def test_jax_trains_the_same_model_twice_without_tensorflow():
 def test_jax_reads_compiled_steps_back_from_the_build_folder_with_the_same_weights(tmp_path):
     cache = tmp_path / "jax-cache"
     off = _train_twice("jax", ANOMALY_KIT_BUILD=str(tmp_path), ANOMALY_KIT_JAX_CACHE="0")
-    assert not cache.exists()
+    assert not cache.exists() and off["cache_hits"] == 0
     first = _train_twice("jax", ANOMALY_KIT_BUILD=str(tmp_path))  # compiles, and keeps
-    kept = sorted(p.name for p in cache.iterdir())
-    assert kept
+    (folder,) = cache.iterdir()  # one per CPU: XLA compiles for the CPU it runs on
+    assert folder.name.startswith("cpu-")
+    kept = sorted(p.name for p in folder.iterdir())
+    assert kept and not [name for name in kept if name.endswith(".part")]
     again = _train_twice("jax", ANOMALY_KIT_BUILD=str(tmp_path))  # reads them back
-    assert sorted(p.name for p in cache.iterdir()) == kept  # nothing compiled anew
+    assert sorted(p.name for p in folder.iterdir()) == kept  # nothing new to keep
+    assert again["cache_hits"] > first["cache_hits"]  # what the first process compiled, read
     assert off["weights"] == first["weights"] == again["weights"]
+
+
+@needs_jax
+def test_a_cache_entry_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    """A process stopped while it writes an entry leaves none behind, not a truncated one
+    that JAX would fail to read, and compile again, in every later kernel."""
+    import pathlib
+
+    from jax._src import lru_cache
+
+    reproducibility._write_cache_entries_whole()
+    cache = lru_cache.LRUCache(str(tmp_path), max_size=-1)
+    cache.put("done", b"x" * 1000)
+    assert cache.get("done") == b"x" * 1000
+    real = pathlib.Path.write_bytes
+
+    def stopped_halfway(self, data):
+        real(self, data[: len(data) // 2])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pathlib.Path, "write_bytes", stopped_halfway)
+    with pytest.raises(KeyboardInterrupt):
+        cache.put("stopped", b"y" * 1000)
+    monkeypatch.undo()
+    assert cache.get("stopped") is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["done-cache"]
 
 
 def test_an_unknown_backend_is_named_with_the_valid_ones(monkeypatch):

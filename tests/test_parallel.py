@@ -18,8 +18,13 @@ def _keep(mb: int) -> int:
 def test_a_worker_that_keeps_what_it_computed_is_not_ended_as_a_leak():
     # loky ends a worker that grew by more than 300 MB after its first task: without the
     # kit's limit, six tasks of 350 MB on two workers need at least three processes
-    with warnings.catch_warnings(record=True) as seen:
-        warnings.simplefilter("always")
-        pids = parallel.starmap(_keep, [(350,)] * 6, jobs=2)
+    from joblib.externals.loky import get_reusable_executor
+
+    try:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            pids = parallel.starmap(_keep, [(350,)] * 6, jobs=2)
+    finally:  # the workers hold what they kept: end them, not after joblib's idle timeout
+        get_reusable_executor().shutdown(wait=True)
     assert len(set(pids)) <= 2, f"a worker was replaced: {pids}"
     assert not [w for w in seen if "worker stopped" in str(w.message)]

@@ -81,14 +81,14 @@ def run_probe(cpu: str, threads: int) -> tuple[dict, dict]:
          "print(json.dumps(cpu_level.environment(dict(os.environ))))"],
         cwd=ROOT, capture_output=True, text=True, check=True)
     computed = json.loads(level.stdout.strip().splitlines()[-1])
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", ONEDNN_VERBOSE="1",
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", ONEDNN_VERBOSE="1", KERAS_BACKEND="tensorflow",
                **{k: computed[k] for k in KIT_VARIABLES if k in computed})
     done = subprocess.run([*prefix, python, "-c", PROBE, str(threads)], cwd=ROOT, env=env,
                           capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f"the probe failed on {cpu}:\n{done.stderr[-3000:]}")
     calls: dict[str, list[int]] = {}
-    part = None
+    part, result = None, None
     for line in done.stdout.splitlines():
         if line.startswith("@@ result "):
             result = json.loads(line[len("@@ result "):])
@@ -97,6 +97,8 @@ def run_probe(cpu: str, threads: int) -> tuple[dict, dict]:
         elif part and part != "end" and ",primitive,exec," in line:
             shape = line.split(",")[-2]  # "MxK:KxN", the block this call computed
             calls.setdefault(part, []).append(int(shape.split(":")[0].split("x")[1]))
+    if result is None:
+        raise RuntimeError(f"the probe on {cpu} printed no result:\n{done.stdout[-3000:]}")
     return result, calls
 
 
