@@ -79,13 +79,13 @@ def keras():
 
 
 def _share_compiled_steps() -> None:
-    """On JAX, keep every compiled training and prediction step in ``build/jax-cache/``
-    (JAX's persistent compilation cache), so that a step XLA compiled once is read back,
-    not compiled again: by the next notebook that scores the same model, by the same model
-    trained with another seed, by the next run. A short run of the kit compiles far more
-    than it computes. The cache's key holds the program, JAX's version and ``XLA_FLAGS``
-    (the instruction-set level), and a step read back is the same machine code, so no
-    figure changes. ``ANOMALY_KIT_JAX_CACHE=0`` turns it off."""
+    """On JAX, keep every compiled training and prediction step in ``build/jax-cache/``,
+    in a folder per CPU (JAX's persistent compilation cache), so that a step XLA compiled
+    once is read back, not compiled again: by the next notebook that scores the same model,
+    by the same model trained with another seed, by the next run. A short run of the kit
+    compiles far more than it computes. The cache's key holds the program, JAX's version
+    and ``XLA_FLAGS`` (the instruction-set level), and a step read back is the machine code
+    this CPU compiled, so no figure changes. ``ANOMALY_KIT_JAX_CACHE=0`` turns it off."""
     if os.environ.get("ANOMALY_KIT_JAX_CACHE", "1") == "0":
         return
     import jax  # noqa: PLC0415
