@@ -26,11 +26,15 @@ def key(name: str, seed: int) -> str:
     return f"{name}-seed{seed}"
 
 
+def pr_auc(y, scores) -> float:
+    """PR-AUC of ``scores`` against labels ``y``, computed as 07's table computes it
+    (``summary.detector_rows``)."""
+    return metrics.evaluate(y, np.asarray(scores), threshold=np.inf)["pr_auc"]
+
+
 def validation_pr_auc(fitted: dict, split) -> dict[str, float]:
-    """Validation PR-AUC of each fitted detector (name -> detector), computed as 07's
-    table computes it (``summary.detector_rows``)."""
-    return {name: metrics.evaluate(split.y_val, np.asarray(det.score_samples(split, "val")),
-                                   threshold=np.inf)["pr_auc"] for name, det in fitted.items()}
+    """Validation PR-AUC of each fitted detector (name -> detector)."""
+    return {name: pr_auc(split.y_val, det.score_samples(split, "val")) for name, det in fitted.items()}
 
 
 def compared(focus: str, val_pr_auc: dict[str, float]) -> list[str]:
@@ -62,7 +66,7 @@ def validation_by_seed(state, split, cfg, val_scores: dict) -> pd.DataFrame:
     trainings with other seeds that 05 saved for it: rows (model, seed)."""
     rows = []
     for name, scores in val_scores.items():
-        own = metrics.evaluate(split.y_val, np.asarray(scores), threshold=np.inf)["pr_auc"]
+        own = pr_auc(split.y_val, scores)
         others = {s: Autoencoder.load(state, key(name, s)) for s in other_seeds(cfg)
                   if state.path("trained", ".json", key(name, s)).exists()}
         rows += [{"model": name, "seed": s, "val_pr_auc": v}
@@ -82,32 +86,35 @@ def lead_text(table: pd.DataFrame, best: str, second: str) -> str:
             f"{a.max():.3f}, {second}'s {b.min():.3f} to {b.max():.3f}: {verdict}")
 
 
-def _test_figures(det, split, method: str) -> dict:
+def _test_figures(det, split, method: str, scores: dict | None = None) -> dict:
     """Test ROC-AUC, PR-AUC and F1 of a fitted detector at threshold ``method``, set
-    from its own training and validation scores."""
-    scores = {part: det.score_samples(split, part) for part in ("train", "val", "test")}
+    from its own training and validation scores (``scores``, part -> scores, when the
+    caller holds them already)."""
+    scores = scores or {part: det.score_samples(split, part) for part in ("train", "val", "test")}
     inp = thresholds.ThresholdInputs(np.asarray(scores["train"]), np.asarray(scores["val"]),
                                      split.y_val, split.train_anomaly_share)
     row = metrics.evaluate(split.y_test, scores["test"], thresholds.compute(inp, [method])[method])
     return {"roc_auc": row["roc_auc"], "pr_auc": row["pr_auc"], "f1": row["f1"]}
 
 
-def figures(state, split, cfg, method: str, main: Autoencoder) -> pd.DataFrame:
+def figures(state, split, cfg, method: str, main: Autoencoder, main_scores: dict) -> pd.DataFrame:
     """Test ROC-AUC, PR-AUC and F1 (at threshold ``method``, set from each model's own
-    training and validation scores) of the run's model ``main`` and of every other
-    seed's, one row per seed."""
+    training and validation scores) of the run's model ``main`` (whose scores, part ->
+    scores, 07 holds: ``main_scores``) and of every other seed's, one row per seed."""
     models = {cfg.seed: main} | {s: Autoencoder.load(state, key(main.name, s)) for s in other_seeds(cfg)}
-    return pd.DataFrame([{"seed": s, **_test_figures(det, split, method), "epochs run": det.epochs_run_}
+    return pd.DataFrame([{"seed": s, **_test_figures(det, split, method, main_scores if s == cfg.seed else None),
+                          "epochs run": det.epochs_run_}
                          for s, det in models.items()]).set_index("seed")
 
 
-def baselines(split, cfg, method: str, fitted: dict) -> pd.DataFrame:
+def baselines(split, cfg, method: str, fitted: dict, scores: dict) -> pd.DataFrame:
     """The same figures for every baseline in ``fitted`` (name -> fitted with the run's
-    seed), refitted with each other seed: rows (model, seed). Baselines train in
-    seconds, so 07 refits them itself; one without randomness shows no spread."""
+    seed, whose scores 07 holds: ``scores``, name -> part -> scores), refitted with each
+    other seed: rows (model, seed). Baselines train in seconds, so 07 refits them itself;
+    one without randomness shows no spread."""
     rows = []
     for name, det in fitted.items():
-        rows.append({"model": name, "seed": cfg.seed, **_test_figures(det, split, method)})
+        rows.append({"model": name, "seed": cfg.seed, **_test_figures(det, split, method, scores[name])})
         for s in other_seeds(cfg):
             again = detectors.build(name, seed=s, threads=cfg.threads).fit(split)
             rows.append({"model": name, "seed": s, **_test_figures(again, split, method)})

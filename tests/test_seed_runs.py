@@ -16,8 +16,10 @@ def test_other_seeds_train_save_and_spread(cfg):
     assert again["kit_dense"][2].seed == 2
     assert state.path("trained", ".json", seed_runs.key("kit_dense", 2)).exists()
     main = detectors.build("kit_dense", seed=cfg.seed, epochs=2).fit(split)
-    table = seed_runs.figures(state, split, cfg, "best_f1", main)
+    main_scores = {part: main.score_samples(split, part) for part in ("train", "val", "test")}
+    table = seed_runs.figures(state, split, cfg, "best_f1", main, main_scores)
     assert list(table.index) == [1, 2]
+    assert table.loc[1].drop("epochs run").to_dict() == seed_runs._test_figures(main, split, "best_f1")
     assert table.loc[1, "roc_auc"] != table.loc[2, "roc_auc"]  # another seed, another model
     spread = seed_runs.spread(table)
     assert spread.loc["roc_auc", "range"] == abs(table.loc[1, "roc_auc"] - table.loc[2, "roc_auc"])
@@ -60,12 +62,16 @@ def test_baselines_are_refitted_with_every_seed_and_only_random_ones_move(cfg):
     raw = datasets.load("synthetic", seed=0, quick=True)
     split = datasets.split("synthetic", raw, seed=0, quick=True)
     fitted = {n: detectors.build(n, seed=cfg.seed).fit(split) for n in ("isolation_forest", "mahalanobis")}
-    table = seed_runs.baselines(split, cfg, "best_f1", fitted)
+    scores = {n: {part: det.score_samples(split, part) for part in ("train", "val", "test")}
+              for n, det in fitted.items()}
+    table = seed_runs.baselines(split, cfg, "best_f1", fitted, scores)
     assert list(table.index) == [(n, s) for n in fitted for s in (1, 2, 3)]
     r = seed_runs.ranges(table)
     assert r.loc["mahalanobis", "pr_auc range"] == 0  # no randomness in it
     assert r.loc["isolation_forest", "roc_auc range"] > 0
     assert r.loc["isolation_forest", "pr_auc min"] <= r.loc["isolation_forest", "pr_auc max"]
+    for n, det in fitted.items():  # the run's seed's row, from the scores given
+        assert table.loc[(n, 1)].to_dict() == seed_runs._test_figures(det, split, "best_f1")
 
 
 def test_the_seed_sentence_names_the_own_models_range_and_the_detector_that_moved_most():

@@ -88,15 +88,16 @@ for name in spec.baselines:
 # applied to the third.
 
 # %%
-rows, test_scores, val_scores = [], {}, {}
+rows, scores = [], {}
 for name, det in fitted.items():
-    scores = {part: det.score_samples(split, part) for part in ("train", "val", "test")}
-    test_scores[name], val_scores[name] = scores["test"], scores["val"]
-    rows += summary.detector_rows(cfg.dataset, det, scores, split, chosen, quick=cfg.quick,
+    scores[name] = {part: det.score_samples(split, part) for part in ("train", "val", "test")}
+    rows += summary.detector_rows(cfg.dataset, det, scores[name], split, chosen, quick=cfg.quick,
                                   seed=cfg.seed, options=datasets.check_options(cfg.dataset, cfg.options))
 results = summary.frame(rows)
 summary.write(results, cfg.run_dir / "metrics.csv")
 headline = summary.chosen(results).set_index("model")
+test_scores = {name: s["test"] for name, s in scores.items()}
+val_scores = {name: s["val"] for name, s in scores.items()}
 
 # %% [markdown]
 # ## The results at the chosen threshold
@@ -142,7 +143,7 @@ test_noise.round(3)
 
 # %%
 focus = datasets.focus(cfg.dataset, cfg.models)
-by_seed = seed_runs.figures(state, split, cfg, chosen, trained[focus])
+by_seed = seed_runs.figures(state, split, cfg, chosen, trained[focus], scores[focus])
 print(f"{focus}, trained with {len(by_seed)} seed(s), test figures at the {chosen!r} threshold:")
 display(by_seed.round(3))
 if len(by_seed) > 1:
@@ -156,7 +157,7 @@ else:
 # distance have no randomness, nor has a rolling z-score; they show no spread.)
 
 # %%
-baseline_seeds = seed_runs.baselines(split, cfg, chosen, {n: fitted[n] for n in spec.baselines})
+baseline_seeds = seed_runs.baselines(split, cfg, chosen, {n: fitted[n] for n in spec.baselines}, scores)
 seed_runs.ranges(baseline_seeds).round(3)
 
 # %% [markdown]
