@@ -167,6 +167,42 @@ def test_toy_tampering_is_flagged(toy, tmp_path):
                      "ex_b_tests": "this check cell was deleted (or its grading metadata removed)"}
 
 
+@pytest.mark.second_stream
+def test_toy_class_on_a_cluster_gets_the_grades_of_one_machine(toy, tmp_path, loopback_cluster):
+    """Each student is a job on a two-worker Dask cluster: the grades are those of one
+    machine (the other toy tests), and the executed notebooks and the new cache entries
+    come home. Graded there again, the cached grades travel with the jobs and nothing
+    runs again."""
+    from helpers.interruption import Run
+
+    src, released = toy
+    graded = {"03_toy": course.exercises(released / "03_toy.ipynb")}
+    subs = tmp_path / "submissions"
+    for sid, nb in (("good", src), ("blank", released)):
+        (subs / sid).mkdir(parents=True)
+        shutil.copy(nb / "03_toy.ipynb", subs / sid)
+    (tmp_path / "snapshots").mkdir()
+    out = tmp_path / "grades"
+
+    def grade_there() -> pd.DataFrame:
+        with Run(out) as run:
+            rows, _ = grading.grade_class(grading.students(subs), released, graded, tmp_path / "snapshots",
+                                          grading.Limits(cell_seconds=30), grading.Cache(out / "cache", "toy"),
+                                          out, run, loopback_cluster.address, 1)
+        return pd.DataFrame(rows).set_index(["student", "exercise"])
+
+    there = grade_there()
+    assert list(there.loc["good"].status) == ["passed", "passed"] and there.loc["good"].score.sum() == 5
+    assert set(there.loc["blank"].status) == {"failed"} and there.loc["blank"].score.sum() == 0
+    assert there.loc["blank"].message.str.contains("NotImplementedError: not done yet").all()
+    for sid in ("good", "blank"):
+        assert (out / "autograded" / sid / "03_toy.ipynb").exists(), sid
+    assert len(list((out / "cache").glob("*.json"))) == 2  # one notebook each
+    cached = digest(out / "cache")
+    pd.testing.assert_frame_equal(grade_there(), there)
+    assert digest(out / "cache") == cached  # nothing ran again
+
+
 def test_students_folder_errors(tmp_path):
     with pytest.raises(grading.ParameterError, match="is not a folder"):
         grading.students(tmp_path / "nope")
@@ -197,8 +233,16 @@ def run_make_student(build: Path) -> Path:
     return build / "student"
 
 
-def test_student_copy_of_the_kit(tmp_path):
-    student = run_make_student(tmp_path / "build")
+@pytest.fixture(scope="module")
+def kit_student(tmp_path_factory) -> Path:
+    """The build folder of one `make student`, shared by the tests that read it."""
+    build = tmp_path_factory.mktemp("kit-student") / "build"
+    run_make_student(build)
+    return build
+
+
+def test_student_copy_of_the_kit(kit_student):
+    student = kit_student / "student"
     names = sorted(p.name for p in (student / "notebooks").glob("*.ipynb"))
     assert names == sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     assert not (student / "notebooks" / "src").exists() and not (student / "tests").exists()
@@ -211,7 +255,7 @@ def test_student_copy_of_the_kit(tmp_path):
     assert len(graded) >= 5
     for nb in graded:
         assert "not done yet" in nb.read_text(), nb.name
-    with zipfile.ZipFile(tmp_path / "build" / "student.zip") as zf:
+    with zipfile.ZipFile(kit_student / "student.zip") as zf:
         listed = zf.namelist()
     assert "anomaly-kit-student/notebooks/03_encoder.ipynb" in listed
     assert not any("/src/" in n or "/tests/" in n for n in listed)
@@ -225,11 +269,10 @@ WRONG_EX7 = '''def anomaly_class_scores(y_true, y_pred):
 '''
 
 
-def four_submissions(subs: Path, build: Path) -> Path:
+def four_submissions(subs: Path, student: Path) -> Path:
     """The class of the grading tests, in ``subs``: the solutions, the students' copy
-    untouched (made with ``make student`` into ``build``), one exercise wrong, one check
+    untouched (``student``, made with ``make student``), one exercise wrong, one check
     cell edited."""
-    student = run_make_student(build)
     mine = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     for name in ("solution", "wrong", "tampered"):
         (subs / name).mkdir(parents=True)
@@ -249,14 +292,13 @@ def grade(subs: Path, build: Path, *extra: str) -> subprocess.CompletedProcess:
                           cwd=ROOT, env=env, capture_output=True, text=True)
 
 
-def test_grade_a_class_in_quick_mode(tmp_path, loopback_cluster):
+def test_grade_a_class_in_quick_mode(tmp_path, kit_student):
     """Four submissions of the real notebooks, graded as `make grade QUICK=1
     MODELS=kit_dense` does: the solutions, the untouched students' copy, one exercise
-    wrong, one check cell edited. Grading again reuses every notebook's grades. Graded
-    once more through a two-worker Dask cluster, with the notebooks that failed a check
-    run there again, the grades are the same."""
+    wrong, one check cell edited. Grading again reuses every notebook's grades. (Grading
+    on a Dask cluster has a toy test of its own.)"""
     build = tmp_path / "build"
-    subs = four_submissions(tmp_path / "submissions", build)
+    subs = four_submissions(tmp_path / "submissions", kit_student / "student")
     before = digest(subs)
     done = grade(subs, build)
     print(done.stdout)  # the grading's own summary, with its times (pytest -s shows it)
@@ -290,24 +332,6 @@ def test_grade_a_class_in_quick_mode(tmp_path, loopback_cluster):
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert "reusing" in again.stdout
     assert pd.read_csv(build / "grades" / "grades.csv").equals(grades)
-    # Through the cluster: every submission is a job there. The cached grades of two of
-    # the notebooks that failed a check are dropped, so those notebooks run on the workers
-    # again (the others' grades travel with their jobs, from the cache).
-    cache = build / "grades" / "cache"
-    failed = sorted(f for f in cache.glob("*.json") if any(json.loads(f.read_text())["messages"].values()))
-    assert len(failed) == 6  # the blank copy's five notebooks and the wrong 07
-    for entry in failed[:2]:
-        entry.unlink()
-        entry.with_suffix(".ipynb").unlink()
-    there = grade(subs, build, "--scheduler", loopback_cluster.address)
-    print(there.stdout)
-    assert there.returncode == 0, there.stdout[-3000:] + there.stderr[-3000:]
-    assert f"the Dask cluster at {loopback_cluster.address}" in there.stdout
-    assert "jobs: 4 done, 0 running, 0 waiting" in there.stdout
-    assert pd.read_csv(build / "grades" / "grades.csv").equals(grades)
-    assert len(list(cache.glob("*.json"))) == 12  # the new grades came home
-    for sid in ("solution", "blank", "wrong", "tampered"):
-        assert (build / "grades" / "autograded" / sid / "07_report.ipynb").exists()
 
 
 def test_bad_grading_arguments_fail_early(tmp_path, capsys):
