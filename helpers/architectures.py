@@ -219,7 +219,10 @@ def _conv_encoder(arch: Architecture, input_dim: int):
 
 
 def _conv_decoder(arch: Architecture, output_dim: int):
-    """Dense latent -> small feature map -> transposed convolutions -> flat pixels."""
+    """Dense latent -> small feature map -> transposed convolutions -> flat pixels
+    (``conv_layers``: Keras's own on TensorFlow, a faster form on JAX)."""
+    from . import conv_layers  # noqa: PLC0415
+
     keras = reproducibility.keras()
     side = _side(output_dim)
     small = side // 2 ** len(arch.decoder_units)
@@ -228,8 +231,8 @@ def _conv_decoder(arch: Architecture, output_dim: int):
                            name="dec_dense")(inputs)
     x = keras.layers.Reshape((small, small, arch.decoder_units[0]), name="to_maps")(x)
     for i, f in enumerate(arch.decoder_units):
-        x = keras.layers.Conv2DTranspose(f, 3, strides=2, padding="same",
-                                         activation=arch.activation, name=f"deconv_{i + 1}")(x)
+        x = conv_layers.Conv2DTranspose(f, 3, strides=2, padding="same",
+                                        activation=arch.activation, name=f"deconv_{i + 1}")(x)
     x = keras.layers.Conv2D(1, 3, padding="same", activation=arch.output_activation,
                             name="pixels")(x)
     outputs = keras.layers.Flatten(name="reconstruction")(x)

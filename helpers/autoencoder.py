@@ -42,7 +42,7 @@ class Autoencoder(Detector):
         blob = self.model if isinstance(self.model, (bytes, type(None))) else pickle.dumps(self.model)
         reproducibility.seed_everything(self.seed, self.threads)
         if blob is not None:
-            from . import latent_layers  # noqa: F401, PLC0415  (its layers, for unpickling)
+            from . import conv_layers, latent_layers  # noqa: F401, PLC0415  (their layers, for unpickling)
         model = (architectures.build_autoencoder(arch, split.X_train.shape[1]) if blob is None
                  else pickle.loads(blob))  # noqa: S301  (the kit's own model)
         training.compile_autoencoder(model, arch)

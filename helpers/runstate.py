@@ -144,7 +144,7 @@ class RunState:
     def load_model(self, artifact: str, key: str):
         import keras  # noqa: PLC0415
 
-        from . import latent_layers  # noqa: F401, PLC0415  (the kit's own layers, for loading)
+        from . import conv_layers, latent_layers  # noqa: F401, PLC0415  (the kit's own layers, for loading)
 
         return keras.models.load_model(self._need(self.path(artifact, ".keras", key), artifact))
 
