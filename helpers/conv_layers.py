@@ -24,7 +24,7 @@ for the same seed. What the fast path does not cover (padding other than 'same',
 dilation, channels_first, ``output_padding``, an unknown image size) runs the stock
 ``call``.
 
-A saved or pickled model holds the name of this layer, not their code: a process
+A saved or pickled model holds the name of this layer, not its code: a process
 that loads or unpickles one must have imported this module first.
 """
 from __future__ import annotations
