@@ -58,7 +58,6 @@ def _connection_files_with(key: str) -> list[Path]:
     return found
 
 
-@pytest.mark.second_stream
 @pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_an_interrupted_run_ends_its_kernel_and_workers(tmp_path, sig, code):
     nbs = tmp_path / "nbs"
