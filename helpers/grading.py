@@ -30,7 +30,9 @@ the reference run's snapshots go to each worker once, and the grades, executed n
 and new cache entries come home through the Dask client.
 
 A notebook file identical to one graded before, against the same reference run, code and
-limits, is not run again: its grades come from ``--out``'s ``cache/``.
+limits, is not run again: its grades come from ``--out``'s ``cache/``. A student whose
+notebooks were all graded before gets no job: grading the class again after a few late
+submissions runs only theirs.
 
 Written to ``--out`` (``build/grades/``): ``grades.csv`` (student, notebook, exercise,
 score, max_score, status, message), ``feedback/<student>.html``, the executed notebooks
@@ -549,6 +551,11 @@ def grade_class(folders: list[Path], released: Path, graded: dict[str, list[dict
 
     results: dict[str, tuple[list[dict], float]] = {}
 
+    def done(sid: str, got: list[dict], took: float) -> None:
+        results[sid] = (got, took)
+        total, of = sum(r["score"] for r in got), sum(r["max_score"] for r in got)
+        print(f"  {sid:<24}{total:g}/{of:g} points in {took:.0f}s", flush=True)
+
     def on_result(sid: str, result) -> None:
         run.finished(f"student {sid}")
         if isinstance(result, Exception) or result.get("cancelled"):
@@ -557,28 +564,39 @@ def grade_class(folders: list[Path], released: Path, graded: dict[str, list[dict
                         score=0.0, max_score=ex["points"], status="not graded",
                         message=f"grading this submission failed: {why}")
                    for nb in graded for ex in graded[nb]]
-            took = 0.0
-        else:
-            got, took = result["rows"], result["seconds"]
-            if result.get("archive"):
-                transfer.unpack(result["archive"], out / "autograded" / sid)
-            cache.store(result["cache"])
-        results[sid] = (got, took)
-        total, of = sum(r["score"] for r in got), sum(r["max_score"] for r in got)
-        print(f"  {sid:<24}{total:g}/{of:g} points in {took:.0f}s", flush=True)
+            done(sid, got, 0.0)
+            return
+        if result.get("archive"):
+            transfer.unpack(result["archive"], out / "autograded" / sid)
+        cache.store(result["cache"])
+        done(sid, result["rows"], result["seconds"])
 
-    specs = {student_id(folder): spec(folder) for folder in folders}
-    with cluster.Cluster(scheduler, jobs_n) as jobs_cluster:
-        run.on_interrupt = jobs_cluster.cancel
-        print(f"  submissions are graded on {jobs_cluster.describe()}", flush=True)
-        try:
-            jobs_cluster.run(grade_kind(), specs, lambda sid, event: None, on_result,
-                             status=lambda text: print(f"  {text}", flush=True), shared=inputs)
-        finally:
-            run.on_interrupt = None
-            jobs_cluster.run_everywhere(jobs.remove_shared, inputs_id)
-    rows = [row for sid in specs for row in results[sid][0]]
-    return rows, {sid: results[sid][1] for sid in specs}
+    order = [student_id(folder) for folder in folders]
+    cached = [folder for folder in folders if all_cached(folder, names, cache)]
+    if cached:  # nothing of theirs runs: graded here, without a job (a class graded again)
+        print(f"  {len(cached)} submission(s) graded before, unchanged: their grades come from "
+              f"{paths.show(cache.folder)}/", flush=True)
+    for folder in cached:
+        done(student_id(folder), *grade_student(folder, released, graded, snapshots, limits, out, cache))
+    specs = {student_id(folder): spec(folder) for folder in folders if folder not in cached}
+    if specs:
+        with cluster.Cluster(scheduler, jobs_n) as jobs_cluster:
+            run.on_interrupt = jobs_cluster.cancel
+            print(f"  submissions are graded on {jobs_cluster.describe()}", flush=True)
+            try:
+                jobs_cluster.run(grade_kind(), specs, lambda sid, event: None, on_result,
+                                 status=lambda text: print(f"  {text}", flush=True), shared=inputs)
+            finally:
+                run.on_interrupt = None
+                jobs_cluster.run_everywhere(jobs.remove_shared, inputs_id)
+    rows = [row for sid in order for row in results[sid][0]]
+    return rows, {sid: results[sid][1] for sid in order}
+
+
+def all_cached(folder: Path, names: list[str], cache: Cache) -> bool:
+    """Whether the student's folder holds notebooks and every one was graded before."""
+    found = find_notebooks(folder, names)
+    return bool(found) and all(cache.get(path.read_bytes()) is not None for path in found.values())
 
 
 def students(submissions: Path) -> list[Path]:

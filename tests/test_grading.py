@@ -168,11 +168,13 @@ def test_toy_tampering_is_flagged(toy, tmp_path):
 
 
 @pytest.mark.second_stream
-def test_toy_class_on_a_cluster_gets_the_grades_of_one_machine(toy, tmp_path, loopback_cluster):
+def test_toy_class_on_a_cluster_gets_the_grades_of_one_machine(toy, tmp_path, loopback_cluster,
+                                                               capsys):
     """Each student is a job on a two-worker Dask cluster: the grades are those of one
     machine (the other toy tests), and the executed notebooks and the new cache entries
-    come home. Graded there again, the cached grades travel with the jobs and nothing
-    runs again."""
+    come home. Graded again, every student's notebook is in the cache: nobody gets a job
+    and nothing runs again. (The real class's test has students whose cached notebooks
+    travel with their jobs.)"""
     from helpers.interruption import Run
 
     src, released = toy
@@ -199,8 +201,14 @@ def test_toy_class_on_a_cluster_gets_the_grades_of_one_machine(toy, tmp_path, lo
         assert (out / "autograded" / sid / "03_toy.ipynb").exists(), sid
     assert len(list((out / "cache").glob("*.json"))) == 2  # one notebook each
     cached = digest(out / "cache")
+    shutil.rmtree(out / "autograded")
+    capsys.readouterr()
     pd.testing.assert_frame_equal(grade_there(), there)
     assert digest(out / "cache") == cached  # nothing ran again
+    printed = capsys.readouterr().out
+    assert "2 submission(s) graded before, unchanged" in printed and "graded on" not in printed
+    for sid in ("good", "blank"):  # the executed notebooks, from the cache
+        assert (out / "autograded" / sid / "03_toy.ipynb").exists(), sid
 
 
 def test_students_folder_errors(tmp_path):
@@ -331,6 +339,7 @@ def test_grade_a_class_in_quick_mode(tmp_path, kit_student):
     print(again.stdout)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert "reusing" in again.stdout
+    assert "4 submission(s) graded before, unchanged" in again.stdout
     assert pd.read_csv(build / "grades" / "grades.csv").equals(grades)
 
 
@@ -344,6 +353,7 @@ def test_bad_grading_arguments_fail_early(tmp_path, capsys):
     assert "is not a folder" in capsys.readouterr().err
 
 
+@pytest.mark.second_stream
 def test_a_notebook_that_crashes_costs_only_its_own_points(tmp_path, monkeypatch):
     """A kernel that dies in one notebook, a file that is not a notebook, or a linked file
     leaves the student's other notebooks graded as usual."""
