@@ -40,13 +40,22 @@ def _import_keras_silently():
                            "TensorFlow")
     sys.stderr.flush()
     saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    hide_jax = backend() == "tensorflow" and "jax" not in sys.modules
     try:
         os.dup2(devnull, 2)
+        if hide_jax:
+            # TensorFlow's TFLite converter imports JAX whenever it is installed (as it is
+            # once BACKEND=jax ran, and in the tests): half a second per kernel for a module
+            # the kit never uses there. ``None`` in sys.modules makes that import fail, as
+            # if JAX were absent; it is taken out again below, so JAX stays importable.
+            sys.modules["jax"] = None
         import keras  # noqa: PLC0415
 
         if backend() == "tensorflow":
             import tensorflow  # noqa: F401, PLC0415
     finally:
+        if hide_jax and sys.modules.get("jax", False) is None:
+            del sys.modules["jax"]
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)

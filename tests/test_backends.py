@@ -71,6 +71,20 @@ def test_jax_trains_the_same_model_twice_without_tensorflow():
 
 
 @needs_jax
+@pytest.mark.second_stream
+def test_tensorflow_loads_without_jax_and_jax_stays_importable():
+    """TensorFlow's TFLite module imports JAX when it is installed; the kit's TensorFlow
+    kernels skip that (half a second each), and JAX can still be imported after."""
+    code = ("import sys\nfrom helpers import reproducibility\nreproducibility.keras()\n"
+            "print('jax' in sys.modules)\nimport jax\nprint(jax.numpy.ones(2).sum())")
+    env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["False", "2.0"]
+
+
+@needs_jax
 def test_jax_reads_compiled_steps_back_from_the_build_folder_with_the_same_weights(tmp_path):
     cache = tmp_path / "jax-cache"
     off = _train_twice("jax", ANOMALY_KIT_BUILD=str(tmp_path), ANOMALY_KIT_JAX_CACHE="0")

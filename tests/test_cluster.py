@@ -196,7 +196,7 @@ def test_trainings_go_to_the_named_cluster_and_refuse_a_worker_with_other_settin
 
 
 def test_a_training_on_a_worker_does_not_share_pythons_random_stream_with_the_worker(
-        loopback_cluster, monkeypatch):
+        loopback_cluster, monkeypatch, tmp_path):
     """A worker's event loop draws from Python's global random stream at any moment, and
     Keras seeds a dropout layer from that stream: trainings on the cluster run in a process
     of their own and give a local training's figures, however busy the worker is."""
@@ -220,24 +220,35 @@ def test_a_training_on_a_worker_does_not_share_pythons_random_stream_with_the_wo
     names = ["ts_leaky_dropout", "tab_vae"]
     local = detectors.fit_all({f"{n}{i}": untrained(n) for i, n in enumerate(names)}, split)
 
-    def draw_from_random(seconds):  # as a worker's event loop does, only more often
+    stop = tmp_path / "stop"
+
+    def draw_from_random(stop, seconds):  # as a worker's event loop does, only more often
+        import os
         import random
         import time
 
         from distributed import secede
 
-        secede()
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            random.random()
+        secede()  # (a cancelled task's thread runs on: it ends when ``stop`` exists)
+        end, draws = time.monotonic() + seconds, 0
+        while time.monotonic() < end and not os.path.exists(stop):
+            for _ in range(100):
+                random.random()
+            draws += 100
+            time.sleep(0.001)  # a draw every 10 microseconds or so, without taking a core
+        return draws
 
     with Client(loopback_cluster.address) as client:
-        busy = [client.submit(draw_from_random, 60, workers=[w], pure=False)
+        busy = [client.submit(draw_from_random, str(stop), 120, workers=[w], pure=False)
                 for w in client.scheduler_info()["workers"]]
         time.sleep(2)
         monkeypatch.setenv(parallel.SCHEDULER_ENV, loopback_cluster.address)
-        there = detectors.fit_all({f"{n}{i}": untrained(n) for i, n in enumerate(names)}, split)
-        client.cancel(busy)
+        try:
+            there = detectors.fit_all({f"{n}{i}": untrained(n) for i, n in enumerate(names)}, split)
+        finally:
+            stop.touch()
+        drawn = client.gather(busy)
+    assert all(n > 1000 for n in drawn), drawn  # both workers drew all through the trainings
     for name in local:
         assert there[name].history_ == local[name].history_
         np.testing.assert_array_equal(there[name].score_samples(split, "val"),
