@@ -15,7 +15,8 @@ need the same kit, set up with ``make setup``, and the data the jobs read.
   time only: the scheduler runs the job again on another worker. A job that fails by
   itself (a notebook's error) returns its message and is not run again.
 - **Ctrl-C**: :meth:`Cluster.cancel` sets the run's Dask event, on which every job stops
-  its process and kernels, and cancels the jobs still waiting, on every worker.
+  its process and kernels, and cancels the jobs still waiting, on every worker. A local
+  cluster's jobs get SIGTERM from the run instead (:func:`stop_local_jobs`), and no event.
 - **Progress**: each job's notebook lines (:class:`helpers.progress.JobLines`) and, when
   there are several jobs, a line of jobs done, running and waiting; the local cluster's
   dashboard address when ``bokeh`` is installed (it is not required).
@@ -164,7 +165,9 @@ class Cluster:
 
         from . import jobs  # noqa: PLC0415
 
-        Event(self.cancel_name, client=self.client)  # exists before any job waits on it
+        cancel = self.cancel_event()
+        if cancel:
+            Event(cancel, client=self.client)  # exists before any job waits on it
         shared_future = None if shared is None else self.client.scatter(shared, broadcast=True)
         prefix = uuid.uuid4().hex[:8]
         names = {f"{prefix}-{name}": name for name in specs}
@@ -192,7 +195,7 @@ class Cluster:
                 job, worker = waiting.pop(0), free.pop(0)
                 spec = specs[names[job]]
                 future = self.client.submit(jobs.execute, kind, spec() if callable(spec) else spec,
-                                            job, self.cancel_name, shared_future,
+                                            job, cancel, shared_future,
                                             key=f"{kind.module}-{job}", pure=False, workers=[worker],
                                             allow_other_workers=True)
                 future.job = job
@@ -232,6 +235,14 @@ class Cluster:
                 say()
         finally:
             self.client.unsubscribe_topic(jobs.TOPIC)
+
+    def cancel_event(self) -> str | None:
+        """The name of the Dask event on which this run's jobs stop, or None on a local
+        cluster: its jobs are stopped with SIGTERM (:meth:`cancel`), and waiting on an
+        event would give each worker a Dask client of its own, whose last messages can
+        still be in flight when the worker's process ends with the run (asyncio then
+        writes "Future exception was never retrieved" on the run's stderr)."""
+        return None if self.local is not None else self.cancel_name
 
     def run_everywhere(self, func, *args) -> None:
         """``func(*args)`` on every worker now connected (clean-up: errors are ignored)."""

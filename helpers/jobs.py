@@ -66,10 +66,12 @@ def fingerprint(root: Path | None = None) -> str:
 
 # --- on the worker: the submitted function -------------------------------------------------
 
-def execute(kind: "Kind", spec: dict, job: str, cancel: str, shared: bytes | None = None) -> dict:
+def execute(kind: "Kind", spec: dict, job: str, cancel: str | None,
+            shared: bytes | None = None) -> dict:
     """Run one job of ``kind`` on this worker and return its results.
-    ``job`` names its events; setting the Dask event ``cancel`` stops it. ``shared`` is
-    what every job of the run needs (grading: the course and the reference run)."""
+    ``job`` names its events; setting the Dask event ``cancel`` stops it (None: only
+    SIGTERM to its process does, as on a local cluster). ``shared`` is what every job of
+    the run needs (grading: the course and the reference run)."""
     from distributed import Event, get_client, get_worker, secede  # noqa: PLC0415
 
     worker = get_worker()
@@ -77,7 +79,7 @@ def execute(kind: "Kind", spec: dict, job: str, cancel: str, shared: bytes | Non
         raise JobError(f"the worker at {worker.address} runs another version of the kit "
                        f"({kit_root()}) than the machine that started the run: give every "
                        "worker the same kit (same helpers/ and requirements.txt) and restart it")
-    stop = Event(cancel, client=get_client())
+    stop = Event(cancel, client=get_client()) if cancel else None
     # The job waits on its own process: it leaves the worker's thread free, so that the
     # trainings a notebook sends to the cluster (helpers.parallel) can run there too.
     secede()
@@ -142,8 +144,8 @@ def _die_with_parent() -> None:
 
 def _child(kind: "Kind", work: Path, env: dict, send, stop) -> tuple[int, bool, str]:
     """Run the job's process, at the instruction-set level ``env`` asks for on this CPU;
-    pass on its events; stop it if ``stop`` is set. Returns its exit code, whether it was
-    cancelled, and what it wrote to stderr."""
+    pass on its events; stop it if ``stop`` (a Dask event, or None) is set. Returns its
+    exit code, whether it was cancelled, and what it wrote to stderr."""
     from . import cpu_level  # noqa: PLC0415
 
     errors = open(work / "stderr.txt", "w+")  # noqa: SIM115
@@ -165,7 +167,8 @@ def _child(kind: "Kind", work: Path, env: dict, send, stop) -> tuple[int, bool, 
                     threading.Event().wait(1)
 
     watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
+    if stop is not None:
+        watcher.start()
     try:
         for line in proc.stdout:
             try:
@@ -177,9 +180,9 @@ def _child(kind: "Kind", work: Path, env: dict, send, stop) -> tuple[int, bool, 
     finally:
         if proc.poll() is None:
             _stop(proc)
-        # the watcher's wait on the cancel event ends within a second of the process; a
-        # wait still pending when a local cluster closes is logged as an error
-        watcher.join(timeout=5)
+        # the watcher's wait on the cancel event ends within a second of the process
+        if stop is not None:
+            watcher.join(timeout=5)
         errors.seek(0)
         text = errors.read()
         errors.close()
