@@ -107,6 +107,7 @@ def on_jax(tmp_path_factory):
 
 
 @needs_jax
+@pytest.mark.second_stream  # with the module's one JAX process
 def test_on_jax_each_layer_and_its_gradients_match_the_stock_layer(on_jax):
     assert len(on_jax["errors"]) == 5
     for name, errors in on_jax["errors"].items():
@@ -115,6 +116,7 @@ def test_on_jax_each_layer_and_its_gradients_match_the_stock_layer(on_jax):
 
 
 @needs_jax
+@pytest.mark.second_stream  # with the module's one JAX process
 def test_on_jax_the_layers_use_no_xla_convolution_but_fall_back_where_they_must(on_jax):
     assert not any(on_jax["convolutions"].values()), on_jax["convolutions"]
     assert not on_jax["default_deconv_convolves"]  # mnist_conv's decoder, as built
@@ -122,6 +124,7 @@ def test_on_jax_the_layers_use_no_xla_convolution_but_fall_back_where_they_must(
 
 
 @needs_jax
+@pytest.mark.second_stream  # with the module's one JAX process
 def test_on_jax_a_model_with_the_layers_saves_loads_and_pickles(on_jax):
     assert on_jax["loaded_same"] and on_jax["unpickled_same"]
     assert "helpers.conv_layers.Conv2DTranspose" in on_jax["loaded_classes"]
