@@ -30,4 +30,14 @@ import os as _os
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
+# jsonschema, which nbformat loads (and with it papermill, nbconvert, nbgrader and every
+# process of a run that reads a notebook), imports rfc3987_syntax when it is installed (as
+# Jupyter's packages install it), and that module builds 38 parsers as it loads: 1.1 s
+# of CPU in each such process. The kit checks no IRI's syntax, so jsonschema is left to
+# do without it, as without any optional format checker. ``None`` in sys.modules makes
+# its import fail as if the module were absent.
+import sys as _sys
+
+_sys.modules.setdefault("rfc3987_syntax", None)
+
 __version__ = "0.1.0"
