@@ -525,7 +525,8 @@ def grade_class(folders: list[Path], released: Path, graded: dict[str, list[dict
                 snapshots: Path, limits: Limits, cache: Cache, out: Path, run: Run,
                 scheduler: str | None, jobs_n: int) -> tuple[list[dict], dict[str, float]]:
     """Grade every student's folder as one job on the Dask cluster (a local one of
-    ``jobs_n`` workers unless ``scheduler`` names one). The course folder and the
+    ``jobs_n`` workers unless ``scheduler`` names one), except a folder whose notebooks
+    are all in the cache: that one is graded here, from it, with no job. The course folder and the
     reference run's snapshots go to each worker once; each student's notebooks and their
     cached grades go with the job, and the executed notebooks and new cache entries come
     back. Returns the grade rows, in the class's order, and each student's seconds."""
@@ -577,7 +578,10 @@ def grade_class(folders: list[Path], released: Path, graded: dict[str, list[dict
         print(f"  {len(cached)} submission(s) graded before, unchanged: their grades come from "
               f"{paths.show(cache.folder)}/", flush=True)
     for folder in cached:
-        done(student_id(folder), *grade_student(folder, released, graded, snapshots, limits, out, cache))
+        sid = student_id(folder)
+        run.started(f"student {sid}", "(from the cache)")
+        done(sid, *grade_student(folder, released, graded, snapshots, limits, out, cache))
+        run.finished(f"student {sid}")
     specs = {student_id(folder): spec(folder) for folder in folders if folder not in cached}
     if specs:
         with cluster.Cluster(scheduler, jobs_n) as jobs_cluster:

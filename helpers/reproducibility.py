@@ -45,9 +45,10 @@ def _import_keras_silently():
         os.dup2(devnull, 2)
         if hide_jax:
             # TensorFlow's TFLite converter imports JAX whenever it is installed (as it is
-            # once BACKEND=jax ran, and in the tests): half a second per kernel for a module
-            # the kit never uses there. ``None`` in sys.modules makes that import fail, as
-            # if JAX were absent; it is taken out again below, so JAX stays importable.
+            # once BACKEND=jax ran, and in the tests): 0.7 CPU-s per kernel for a module the
+            # kit never uses there. ``None`` in sys.modules makes that import fail, as if
+            # JAX were absent (TFLite's JAX converter then stays off in this process); it is
+            # taken out again below, so JAX stays importable.
             sys.modules["jax"] = None
         import keras  # noqa: PLC0415
 

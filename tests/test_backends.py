@@ -74,7 +74,7 @@ def test_jax_trains_the_same_model_twice_without_tensorflow():
 @pytest.mark.second_stream
 def test_tensorflow_loads_without_jax_and_jax_stays_importable():
     """TensorFlow's TFLite module imports JAX when it is installed; the kit's TensorFlow
-    kernels skip that (half a second each), and JAX can still be imported after."""
+    kernels skip that (0.7 CPU-s each), and JAX can still be imported after."""
     code = ("import sys\nfrom helpers import reproducibility\nreproducibility.keras()\n"
             "print('jax' in sys.modules)\nimport jax\nprint(jax.numpy.ones(2).sum())")
     env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")

@@ -173,8 +173,8 @@ def test_toy_class_on_a_cluster_gets_the_grades_of_one_machine(toy, tmp_path, lo
     """Each student is a job on a two-worker Dask cluster: the grades are those of one
     machine (the other toy tests), and the executed notebooks and the new cache entries
     come home. Graded again, every student's notebook is in the cache: nobody gets a job
-    and nothing runs again. (The real class's test has students whose cached notebooks
-    travel with their jobs.)"""
+    and nothing runs again; with a late submission, only its student does. (The real
+    class's test has students whose cached notebooks travel with their jobs.)"""
     from helpers.interruption import Run
 
     src, released = toy
@@ -209,6 +209,15 @@ def test_toy_class_on_a_cluster_gets_the_grades_of_one_machine(toy, tmp_path, lo
     assert "2 submission(s) graded before, unchanged" in printed and "graded on" not in printed
     for sid in ("good", "blank"):  # the executed notebooks, from the cache
         assert (out / "autograded" / sid / "03_toy.ipynb").exists(), sid
+    # a late submission: only its student gets a job; the rows keep the class's order
+    (subs / "late").mkdir()
+    (subs / "late" / "03_toy.ipynb").write_text((src / "03_toy.ipynb").read_text() + "\n")
+    late = grade_there()
+    printed = capsys.readouterr().out
+    assert "2 submission(s) graded before, unchanged" in printed and "graded on" in printed
+    assert list(dict.fromkeys(late.index.get_level_values("student"))) == ["blank", "good", "late"]
+    pd.testing.assert_frame_equal(late.loc[["blank", "good"]], there)
+    assert list(late.loc["late"].status) == ["passed", "passed"]
 
 
 def test_students_folder_errors(tmp_path):
