@@ -526,10 +526,11 @@ def grade_class(folders: list[Path], released: Path, graded: dict[str, list[dict
                 scheduler: str | None, jobs_n: int) -> tuple[list[dict], dict[str, float]]:
     """Grade every student's folder as one job on the Dask cluster (a local one of
     ``jobs_n`` workers unless ``scheduler`` names one), except a folder whose notebooks
-    are all in the cache: that one is graded here, from it, with no job. The course folder and the
-    reference run's snapshots go to each worker once; each student's notebooks and their
-    cached grades go with the job, and the executed notebooks and new cache entries come
-    back. Returns the grade rows, in the class's order, and each student's seconds."""
+    are all in the cache: that one is graded here, from the cache, with no job. The
+    course folder and the reference run's snapshots go to each worker once; each
+    student's notebooks and their cached grades go with the job, and the executed
+    notebooks and new cache entries come back. Returns the grade rows, in the class's
+    order, and each student's seconds."""
     from dataclasses import asdict  # noqa: PLC0415
 
     from . import cluster, jobs, transfer  # noqa: PLC0415

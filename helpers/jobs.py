@@ -166,8 +166,8 @@ def _child(kind: "Kind", work: Path, env: dict, send, stop) -> tuple[int, bool, 
                 if proc.poll() is None:
                     threading.Event().wait(1)
 
-    watcher = threading.Thread(target=watch, daemon=True)
-    if stop is not None:
+    watcher = None if stop is None else threading.Thread(target=watch, daemon=True)
+    if watcher is not None:
         watcher.start()
     try:
         for line in proc.stdout:
@@ -180,8 +180,7 @@ def _child(kind: "Kind", work: Path, env: dict, send, stop) -> tuple[int, bool, 
     finally:
         if proc.poll() is None:
             _stop(proc)
-        # the watcher's wait on the cancel event ends within a second of the process
-        if stop is not None:
+        if watcher is not None:  # its wait on the cancel event ends within a second of the process
             watcher.join(timeout=5)
         errors.seek(0)
         text = errors.read()
