@@ -45,6 +45,7 @@ print(json.dumps({"backend": reproducibility.keras().backend.backend(), "same": 
                   "weights": hashlib.sha256(json.dumps(w1).encode()).hexdigest(), "cache_hits": len(hits),
                   "loss": loss1, "tensorflow_loaded": "tensorflow" in sys.modules,
                   "cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0,
+                  "xla_flags": os.environ.get("XLA_FLAGS", ""),
                   "versions": reproducibility.versions()}))
 """
 
@@ -98,6 +99,18 @@ def test_jax_reads_compiled_steps_back_from_the_build_folder_with_the_same_weigh
     assert sorted(p.name for p in folder.iterdir()) == kept  # nothing new to keep
     assert again["cache_hits"] > first["cache_hits"]  # what the first process compiled, read
     assert off["weights"] == first["weights"] == again["weights"]
+
+
+@needs_jax
+def test_jax_compiles_without_llvms_expensive_passes_and_the_weights_stay_the_same():
+    quick = _train_twice("jax", ANOMALY_KIT_JAX_CACHE="0")
+    full = _train_twice("jax", ANOMALY_KIT_JAX_CACHE="0",
+                        XLA_FLAGS="--xla_llvm_disable_expensive_passes=false")  # kept as given
+    assert "--xla_llvm_disable_expensive_passes=true" in quick["xla_flags"].split()
+    assert "--xla_llvm_disable_expensive_passes=false" in full["xla_flags"].split()
+    assert "--xla_llvm_disable_expensive_passes=true" not in full["xla_flags"].split()
+    assert quick["same"] and full["same"]
+    assert quick["weights"] == full["weights"]  # to the last bit
 
 
 @needs_jax

@@ -12,7 +12,8 @@ import pytest
 
 from helpers import cpu_level, paths
 
-ALL_OFF = {k: "" for k in (*cpu_level.VARIABLES, cpu_level.SWITCH, "ANOMALY_KIT_REPLACED")}
+ALL_OFF = {k: "" for k in (*cpu_level.VARIABLES, cpu_level.SWITCH, "ANOMALY_KIT_REPLACED",
+                            "KERAS_BACKEND")}
 
 
 def plain(**extra):
@@ -70,6 +71,23 @@ def test_setting_the_level_twice_changes_nothing_and_exact_0_gives_the_machines_
     assert cpu_level.environment(once) == once
     off = cpu_level.environment(dict(once, **{cpu_level.SWITCH: "0"}))
     assert off == dict(start, **{cpu_level.SWITCH: "0"})  # Zen back, the others gone
+
+
+def test_a_process_on_jax_gets_xlas_quicker_compile_settings_with_either_switch():
+    quick = "--xla_llvm_disable_expensive_passes=true"
+    for switch in ("1", "0"):
+        env = cpu_level.environment(plain(KERAS_BACKEND="jax", **{cpu_level.SWITCH: switch}))
+        assert quick in env["XLA_FLAGS"].split()
+        assert cpu_level.environment(env) == env  # added once
+        if switch == "1" and cpu_level.has("AVX2"):
+            assert env["XLA_FLAGS"] == f"--xla_cpu_max_isa=AVX2 {quick}"
+    for switch in ("1", "0"):  # TensorFlow's processes do not get them
+        env = cpu_level.environment(plain(KERAS_BACKEND="tensorflow", **{cpu_level.SWITCH: switch}))
+        assert quick not in env.get("XLA_FLAGS", "").split()
+    given = cpu_level.environment(plain(KERAS_BACKEND="jax",
+                                        XLA_FLAGS="--xla_llvm_disable_expensive_passes=false"))
+    assert "--xla_llvm_disable_expensive_passes=false" in given["XLA_FLAGS"].split()
+    assert quick not in given["XLA_FLAGS"].split()  # the environment's own value is kept
 
 
 def test_a_bad_switch_names_the_value_and_what_is_valid():
