@@ -59,9 +59,15 @@ def _train_twice(backend: str, **env_vars) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.fixture(scope="module")
+def on_jax() -> dict:
+    """What a training on JAX saw, with the kit's settings (one process for the tests below)."""
+    return _train_twice("jax")
+
+
 @needs_jax
-def test_jax_trains_the_same_model_twice_without_tensorflow():
-    got = _train_twice("jax")
+def test_jax_trains_the_same_model_twice_without_tensorflow(on_jax):
+    got = on_jax
     assert got["backend"] == "jax"
     assert got["same"]  # the same seed, the same weights, to the last bit
     assert not got["tensorflow_loaded"]  # 4 s and a second thread pool saved per process
@@ -102,10 +108,9 @@ def test_jax_reads_compiled_steps_back_from_the_build_folder_with_the_same_weigh
 
 
 @needs_jax
-def test_jax_compiles_without_llvms_expensive_passes_and_the_weights_stay_the_same():
-    quick = _train_twice("jax", ANOMALY_KIT_JAX_CACHE="0")
-    full = _train_twice("jax", ANOMALY_KIT_JAX_CACHE="0",
-                        XLA_FLAGS="--xla_llvm_disable_expensive_passes=false")  # kept as given
+def test_jax_compiles_without_llvms_expensive_passes_and_the_weights_stay_the_same(on_jax):
+    quick = on_jax
+    full = _train_twice("jax", XLA_FLAGS="--xla_llvm_disable_expensive_passes=false")  # kept as given
     assert "--xla_llvm_disable_expensive_passes=true" in quick["xla_flags"].split()
     assert "--xla_llvm_disable_expensive_passes=false" in full["xla_flags"].split()
     assert "--xla_llvm_disable_expensive_passes=true" not in full["xla_flags"].split()
