@@ -68,7 +68,7 @@ VARIABLES = ("ONEDNN_MAX_CPU_ISA", "NPY_DISABLE_CPU_FEATURES", "OPENBLAS_CORETYP
 # XLA's compiler settings that make it compile faster and change no result. A run of the
 # kit on JAX compiles hundreds of small programs (every training, evaluation and prediction
 # step, every weight initialiser, in every notebook's process), and LLVM's most expensive
-# optimisation passes took about a third of that time without making a step any faster
+# optimisation passes took 15 to 35% of that time without making a step any faster
 # (2-core AMD EPYC). The weights a training ends with are the same to the last bit with and
 # without them (a test checks); a value the environment gives one of them is kept.
 XLA_COMPILE_FLAGS = ("--xla_llvm_disable_expensive_passes=true",)
