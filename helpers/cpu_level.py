@@ -11,11 +11,18 @@ they start, through the variables they read:
 library                variable                      at the kit's level (AVX2)
 =====================  ============================  =====================================
 oneDNN (TensorFlow)    ``ONEDNN_MAX_CPU_ISA``        ``AVX2``
+TensorFlow             ``TF_ENABLE_ONEDNN_OPTS``     ``0`` (see below)
 XLA (JAX)              ``XLA_FLAGS``                 ``--xla_cpu_max_isa=AVX2``
 NumPy                  ``NPY_DISABLE_CPU_FEATURES``  its AVX-512 code paths off
 OpenBLAS               ``OPENBLAS_CORETYPE``         ``Haswell`` (a value already set is kept)
 glibc (libm)           ``GLIBC_TUNABLES``            ``glibc.cpu.hwcaps`` without AVX-512
 =====================  ============================  =====================================
+
+TensorFlow itself picks its code by the CPU, too: on a CPU with AVX512_VNNI, AVX_VNNI or
+AMX (Intel since Cascade Lake, AMD since Zen 4) it computes its products with oneDNN's
+own operations, elsewhere with Eigen's. ``TF_ENABLE_ONEDNN_OPTS=0`` makes it Eigen's on
+every CPU, and Eigen's blocks, which it sizes by the CPU's caches, are fixed as well
+(``helpers.eigen_blocks``, when Keras loads).
 
 AVX2 (with FMA: the x86-64-v3 level) is on every Intel Core CPU since Haswell (2013) and
 every AMD Zen (2017), though some later low-end Celeron, Pentium and Atom CPUs lack it. It
@@ -53,18 +60,20 @@ _ABOVE_AVX = ("AVX2", "FMA", "BMI1", "BMI2", "LZCNT", "MOVBE", "F16C")
 NEEDS = {"AVX2": {"avx", "avx2", "fma"}, "AVX": {"avx"}}
 LEVELS = {
     "AVX2": {"ONEDNN_MAX_CPU_ISA": "AVX2",
+             "TF_ENABLE_ONEDNN_OPTS": "0",
              "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
              "OPENBLAS_CORETYPE": "Haswell",
              "XLA": "AVX2",
              "hwcaps": _AVX512},
     "AVX": {"ONEDNN_MAX_CPU_ISA": "AVX",
+            "TF_ENABLE_ONEDNN_OPTS": "0",
             "NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4 AVX512_ICL AVX512_SPR",
             "OPENBLAS_CORETYPE": "Sandybridge",
             "XLA": "AVX",
             "hwcaps": _ABOVE_AVX + _AVX512},
 }
-VARIABLES = ("ONEDNN_MAX_CPU_ISA", "NPY_DISABLE_CPU_FEATURES", "OPENBLAS_CORETYPE", "GLIBC_TUNABLES",
-             "XLA_FLAGS")
+VARIABLES = ("ONEDNN_MAX_CPU_ISA", "TF_ENABLE_ONEDNN_OPTS", "NPY_DISABLE_CPU_FEATURES",
+             "OPENBLAS_CORETYPE", "GLIBC_TUNABLES", "XLA_FLAGS")
 # XLA's compiler settings that make it compile faster and change no result. A run of the
 # kit on JAX compiles hundreds of small programs (every training, evaluation and prediction
 # step, every weight initialiser, in every notebook's process), and LLVM's most expensive
@@ -123,7 +132,7 @@ def settings(level: str = LEVEL, environ=os.environ, flags: set[str] | None = No
     if not has(level, flags):
         return {}
     spec = LEVELS[level]
-    out = {k: spec[k] for k in ("ONEDNN_MAX_CPU_ISA", "NPY_DISABLE_CPU_FEATURES")}
+    out = {k: spec[k] for k in ("ONEDNN_MAX_CPU_ISA", "TF_ENABLE_ONEDNN_OPTS", "NPY_DISABLE_CPU_FEATURES")}
     out["OPENBLAS_CORETYPE"] = environ.get("OPENBLAS_CORETYPE") or spec["OPENBLAS_CORETYPE"]
     out["GLIBC_TUNABLES"] = _with_hwcaps(environ.get("GLIBC_TUNABLES", ""), spec["hwcaps"])
     out["XLA_FLAGS"] = _with_xla_isa(environ.get("XLA_FLAGS", ""), spec["XLA"])
@@ -234,7 +243,8 @@ def in_force(environ=None) -> dict:
 
     environ = start_environment() if environ is None else environ
     spec = LEVELS[LEVEL]
-    capped = all(environ.get(k) == spec[k] for k in ("ONEDNN_MAX_CPU_ISA", "NPY_DISABLE_CPU_FEATURES"))
+    capped = all(environ.get(k) == spec[k]
+                 for k in ("ONEDNN_MAX_CPU_ISA", "TF_ENABLE_ONEDNN_OPTS", "NPY_DISABLE_CPU_FEATURES"))
     blas = environ.get("OPENBLAS_CORETYPE", "")
     return {"exact": LEVEL if capped else "off", "cpu": cpu_model(), "machine": platform.machine(),
             "has_level": has(LEVEL), "started_by_kit": SWITCH in environ,
@@ -274,6 +284,8 @@ def describe(environ=None) -> str:
         return (f"Exact figures: OFF ({SWITCH}=0, make's EXACT=0). The numeric libraries use "
                 f"this CPU's own code: faster where it has more than {LEVEL}, but the figures can "
                 f"differ from the reference and from another machine's. {where}.")
+    from . import eigen_blocks  # noqa: PLC0415  (imports nothing heavy)
+
     replaced = json.loads(environ.get(_REPLACED) or "{}")
     own = " (set by this machine's environment)" if replaced.get("OPENBLAS_CORETYPE") else ""
     blas = (f" OpenBLAS runs as {state['blas']}, as this machine's environment sets it, so its "
@@ -283,6 +295,8 @@ def describe(environ=None) -> str:
             f"CPUs with {LEVEL} (not always: see the README); make run-all's last lines say "
             f"whether this run matched the reference figures.{blas} {where}, {signature()}.\n"
             f"  oneDNN (TensorFlow): ONEDNN_MAX_CPU_ISA={v['ONEDNN_MAX_CPU_ISA']}\n"
+            f"  TensorFlow:          TF_ENABLE_ONEDNN_OPTS={v['TF_ENABLE_ONEDNN_OPTS']}, matrix products in "
+            f"blocks sized for caches of {eigen_blocks.describe()}\n"
             f"  NumPy:               NPY_DISABLE_CPU_FEATURES={v['NPY_DISABLE_CPU_FEATURES']}\n"
             f"  OpenBLAS:            OPENBLAS_CORETYPE={v['OPENBLAS_CORETYPE']}{own}\n"
             f"  glibc:               GLIBC_TUNABLES={v['GLIBC_TUNABLES']}\n"

@@ -155,18 +155,62 @@ def negative_elbo(model, X, batch_size: int = 4096) -> np.ndarray:
 
 # ---------------------------------------------------------------------------- MemAE
 
+@ops.custom_gradient
+def _row_norm(x):
+    """The Euclidean norm of each row, ``sqrt(sum x^2)`` (keepdims), with its gradient
+    ``x / |x|`` computed by a true division (0 for an all-zero row): TensorFlow's own
+    gradient of a square root, like its gradient of a log and its softmax, goes through
+    the CPU's approximate reciprocal instruction, whose last bits differ between Intel's
+    and AMD's designs (see ``_softmax``)."""
+    norm = ops.sqrt(ops.sum(ops.square(x), axis=-1, keepdims=True))
+
+    def grad(*args, upstream=None):
+        upstream = args[0] if upstream is None else upstream
+        positive = ops.greater(norm, 0.0)
+        unit = x / ops.where(positive, norm, ops.ones_like(norm))
+        return upstream * ops.where(positive, unit, ops.zeros_like(unit))
+
+    return norm, grad
+
+
+@ops.custom_gradient
+def _log(x):
+    """``log x``, with its gradient ``1 / x`` computed by a true division (TensorFlow's
+    goes through the approximate reciprocal; see ``_row_norm``)."""
+    def grad(*args, upstream=None):
+        upstream = args[0] if upstream is None else upstream
+        return upstream / x
+
+    return ops.log(x), grad
+
+
 def _safe_norm(x, keepdims: bool = False):
-    """The Euclidean norm of each row (``ops.norm``'s value). On JAX its gradient at an
-    all-zero row is 0 instead of NaN: a code whose ReLU inputs all died is exactly 0, the
-    square root's gradient there is 0/0, and JAX passes the NaN on to every weight.
-    TensorFlow's gradient stays finite there as it is, so on TensorFlow the plain
-    ``ops.norm`` is kept: the same weights as before, to the last bit."""
+    """The Euclidean norm of each row. On TensorFlow it is :func:`_row_norm`, whose
+    gradient is the same on every CPU. On JAX the gradient of the plain ``ops.norm`` is
+    exact already, but NaN at an all-zero row (a code whose ReLU inputs all died is
+    exactly 0; the square root's gradient there is 0/0, and JAX passes the NaN on to
+    every weight), so such a row's norm is taken of ones and set to 0."""
     if reproducibility.backend() != "jax":
-        return ops.norm(x, axis=-1, keepdims=keepdims)
+        norm = _row_norm(ops.copy(x))  # a tensor: TensorFlow's custom gradient refuses a weight
+        return norm if keepdims else ops.squeeze(norm, axis=-1)
     zero = ops.all(ops.equal(x, 0.0), axis=-1, keepdims=True)
     norm = ops.norm(ops.where(zero, ops.ones_like(x), x), axis=-1, keepdims=True)
     norm = ops.where(zero, ops.zeros_like(norm), norm)
     return norm if keepdims else ops.squeeze(norm, axis=-1)
+
+
+def _softmax(x):
+    """Softmax over the last axis. On TensorFlow it is written out, ``exp(x - max) / sum``:
+    TensorFlow's own softmax divides by way of the CPU's approximate reciprocal
+    instruction (``rcpps`` and a Newton step), whose last bits differ between Intel's and
+    AMD's designs, so the same seed would train another memory on each; a division is
+    exact on every CPU (the kit's models use no other softmax; ``tools/emulated_cpus.py``
+    finds such instructions). JAX's softmax is that formula already (with its own
+    gradient), and stays."""
+    if reproducibility.backend() == "jax":
+        return ops.softmax(x, axis=-1)
+    e = ops.exp(x - ops.max(x, axis=-1, keepdims=True))
+    return e / ops.sum(e, axis=-1, keepdims=True)
 
 
 def address(z, memory, shrink: float, epsilon: float = 1e-12):
@@ -182,7 +226,7 @@ def address(z, memory, shrink: float, epsilon: float = 1e-12):
     memory = ops.convert_to_tensor(memory, dtype=z.dtype)
     dots = ops.matmul(z, ops.transpose(memory))
     norms = _safe_norm(z, keepdims=True) * ops.expand_dims(_safe_norm(memory), 0)
-    w = ops.softmax(dots / (norms + epsilon), axis=-1)
+    w = _softmax(dots / (norms + epsilon))
     w = ops.relu(w - shrink) * w / (ops.abs(w - shrink) + epsilon)
     return w / ops.maximum(ops.sum(ops.abs(w), axis=-1, keepdims=True), epsilon)
 
@@ -190,7 +234,8 @@ def address(z, memory, shrink: float, epsilon: float = 1e-12):
 def entropy(w_hat, epsilon: float = 1e-12):
     """Entropy of each row's addressing weights, ``sum_i -w_i log(w_i + epsilon)``:
     0 when a row uses one slot, ``log N`` when it spreads evenly over N."""
-    return ops.sum(-w_hat * ops.log(w_hat + epsilon), axis=-1)
+    log = ops.log if reproducibility.backend() == "jax" else _log
+    return ops.sum(-w_hat * log(w_hat + epsilon), axis=-1)
 
 
 @keras.saving.register_keras_serializable(package="anomaly_kit")

@@ -71,7 +71,8 @@ def settings() -> dict[str, str]:
     instruction-set variables (``helpers.cpu_level``)."""
     from . import cpu_level, reproducibility  # noqa: PLC0415
 
-    keys = (cpu_level.SWITCH, "ONEDNN_MAX_CPU_ISA", "NPY_DISABLE_CPU_FEATURES", "XLA_FLAGS")
+    keys = (cpu_level.SWITCH, "ONEDNN_MAX_CPU_ISA", "TF_ENABLE_ONEDNN_OPTS", "NPY_DISABLE_CPU_FEATURES",
+            "XLA_FLAGS")
     return {"KERAS_BACKEND": reproducibility.backend(),
             **{k: os.environ.get(k, "") for k in keys}}
 

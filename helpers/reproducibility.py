@@ -84,8 +84,19 @@ def keras():
 
         absl.logging.set_verbosity(absl.logging.ERROR)
         tf.get_logger().setLevel("ERROR")  # e.g. tf.function retracing notices
+        _pin_product_blocks()
     warnings.filterwarnings("ignore", module="keras")
     return module
+
+
+def _pin_product_blocks() -> None:
+    """With the fixed instruction-set level in force, have TensorFlow cut its matrix
+    products into the same blocks on every CPU (``helpers.eigen_blocks``), once per
+    process, before its first product."""
+    from . import cpu_level, eigen_blocks  # noqa: PLC0415
+
+    if eigen_blocks.status is None and cpu_level.in_force()["exact"] != "off":
+        eigen_blocks.pin()
 
 
 def _share_compiled_steps() -> None:

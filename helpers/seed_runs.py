@@ -26,10 +26,31 @@ def key(name: str, seed: int) -> str:
     return f"{name}-seed{seed}"
 
 
+def diverged(scores) -> bool:
+    """Whether a training diverged: its scores are not all finite (its weights went to
+    NaN or infinity). A training with another seed can, where the run's own did not; 07
+    leaves it out of the ranges and says so."""
+    return not np.isfinite(np.asarray(scores, dtype=float)).all()
+
+
 def pr_auc(y, scores) -> float:
     """PR-AUC of ``scores`` against labels ``y``, computed as 07's table computes it
-    (``summary.detector_rows``)."""
+    (``summary.detector_rows``); NaN for a training that diverged."""
+    if diverged(scores):
+        return float("nan")
     return metrics.evaluate(y, np.asarray(scores), threshold=np.inf)["pr_auc"]
+
+
+def left_out(table: pd.DataFrame, column: str, names=None) -> str:
+    """The words on the trainings that diverged in a (model, seed) or (seed) table:
+    empty when none did."""
+    lost = table[table[column].isna()].index.tolist()
+    if names is not None:
+        lost = [i for i in lost if i[0] in names]
+    if not lost:
+        return ""
+    which = ", ".join(f"{i[0]} with seed {i[1]}" if isinstance(i, tuple) else f"seed {i}" for i in lost)
+    return f" ({which} diverged: its scores are not finite, so it is left out)"
 
 
 def validation_pr_auc(fitted: dict, split) -> dict[str, float]:
@@ -78,12 +99,13 @@ def lead_text(table: pd.DataFrame, best: str, second: str) -> str:
     """Whether ``best`` leads ``second`` by more than the seed moves them
     (``validation_by_seed``): beyond seed noise only when ``best``'s lowest validation
     PR-AUC over the seeds lies above ``second``'s highest."""
-    a, b = table.loc[best, "val_pr_auc"], table.loc[second, "val_pr_auc"]
+    a, b = table.loc[best, "val_pr_auc"].dropna(), table.loc[second, "val_pr_auc"].dropna()
+    lost = left_out(table, "val_pr_auc", (best, second))
     if min(len(a), len(b)) < 2:
-        return "seed noise not measured (one seed)"
+        return f"seed noise not measured (one seed){lost}"
     verdict = "beyond seed noise" if a.min() > b.max() else "within seed noise"
     return (f"over {min(len(a), len(b))} seeds {best}'s validation PR-AUC ranged {a.min():.3f} to "
-            f"{a.max():.3f}, {second}'s {b.min():.3f} to {b.max():.3f}: {verdict}")
+            f"{a.max():.3f}, {second}'s {b.min():.3f} to {b.max():.3f}: {verdict}{lost}")
 
 
 def _test_figures(det, split, method: str, scores: dict | None = None) -> dict:
@@ -91,6 +113,8 @@ def _test_figures(det, split, method: str, scores: dict | None = None) -> dict:
     from its own training and validation scores (``scores``, part -> scores, when the
     caller holds them already)."""
     scores = scores or {part: det.score_samples(split, part) for part in ("train", "val", "test")}
+    if any(diverged(s) for s in scores.values()):
+        return {"roc_auc": np.nan, "pr_auc": np.nan, "f1": np.nan}
     inp = thresholds.ThresholdInputs(np.asarray(scores["train"]), np.asarray(scores["val"]),
                                      split.y_val, split.train_anomaly_share)
     row = metrics.evaluate(split.y_test, scores["test"], thresholds.compute(inp, [method])[method])
@@ -141,10 +165,11 @@ def sentence(by_seed: pd.DataFrame, others: pd.DataFrame, focus: str, best: str,
     """07's words on the seed's noise: how far the dataset's own autoencoder's test figures
     moved over its seeds (``figures``), and the detector among ``others`` (``baselines``,
     refitted with the same seeds) whose PR-AUC moved most."""
-    if len(by_seed) < 2:
-        return f"Seed noise: not measured (seeds={seeds})."
+    lost = left_out(by_seed, "pr_auc")
+    if by_seed["pr_auc"].count() < 2:
+        return f"Seed noise: not measured (seeds={seeds}){lost}."
     own = spread(by_seed)
-    text = (f"Seed noise: over {len(by_seed)} seeds {focus}'s test PR-AUC ranged "
+    text = (f"Seed noise: over {by_seed['pr_auc'].count()} seeds{lost} {focus}'s test PR-AUC ranged "
             f"{own.at['pr_auc', 'min']:.3f} to {own.at['pr_auc', 'max']:.3f} and ROC-AUC "
             f"{own.at['roc_auc', 'min']:.3f} to {own.at['roc_auc', 'max']:.3f}")
     moved = ranges(others) if len(others) else None

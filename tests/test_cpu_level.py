@@ -29,6 +29,7 @@ def test_the_default_caps_every_library_at_avx2():
     env = cpu_level.environment(plain())
     assert env[cpu_level.SWITCH] == "1"
     assert env["ONEDNN_MAX_CPU_ISA"] == "AVX2"
+    assert env["TF_ENABLE_ONEDNN_OPTS"] == "0"  # Eigen's products on every CPU, not oneDNN's on some
     assert "X86_V4" in env["NPY_DISABLE_CPU_FEATURES"].split()
     assert env["OPENBLAS_CORETYPE"] == "Haswell"
     assert "-AVX512F" in env["GLIBC_TUNABLES"]

@@ -51,6 +51,33 @@ def _data(n=256, d=6, seed=0):
 
 # ---------------------------------------------------------------- MemAE addressing
 
+def test_memaes_softmax_and_its_gradients_use_true_divisions_on_tensorflow(ll):
+    """TensorFlow's softmax and its gradients of a log and a square root go through the
+    CPU's approximate reciprocal, whose last bits differ between CPU designs; MemAE's
+    own are divisions, exact on every CPU: here they equal NumPy's to the last bit."""
+    if reproducibility.backend() != "tensorflow":
+        pytest.skip("JAX's own are divisions already")
+    import tensorflow as tf
+
+    x = tf.constant(_f32([[3.0, 4.0, 0.5], [0.0, 0.0, 0.0], [1e-3, -2.0, 7.0]]))
+    up = tf.constant(_f32([[0.3], [0.7], [-1.1]]))
+    p = tf.constant(_f32([[0.2, 0.5, 1e-6], [1.0, 3.0, 0.7], [0.01, 0.02, 0.9]]))
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch([x, p])
+        norm = ll._row_norm(x)
+        log = ll._log(p)
+    d_norm = tape.gradient(norm, x, output_gradients=up).numpy()
+    n, xs, ups = norm.numpy(), x.numpy(), up.numpy()
+    expected = ups * np.where(n > 0, xs / np.where(n > 0, n, 1), 0)
+    assert np.array_equal(d_norm, expected) and not np.any(np.isnan(d_norm))  # the zero row: 0
+    assert np.array_equal(log.numpy(), tf.math.log(p).numpy())
+    assert np.array_equal(tape.gradient(log, p).numpy(), 1.0 / p.numpy())
+    soft = ll._softmax(x).numpy()
+    e = tf.math.exp(x - tf.reduce_max(x, axis=-1, keepdims=True))
+    assert np.array_equal(soft, e.numpy() / tf.reduce_sum(e, axis=-1, keepdims=True).numpy())
+    np.testing.assert_allclose(soft, tf.nn.softmax(x).numpy(), rtol=1e-6)
+
+
 def test_address_two_slots_shrinkage_zeroes_a_slot(ll):
     # z = (1, 0); slots (1, 0) and (0, 1): cosine similarities 1 and 0.
     # softmax: e/(e+1) = 2.718282/3.718282 = 0.731059 and 1/(e+1) = 0.268941.
