@@ -255,8 +255,13 @@ def in_force(environ=None) -> dict:
 def label(environ=None) -> str:
     """What ``metrics.csv`` records for this process's figures: the level, ``"off"``
     (``EXACT=0``), or ``"AVX2 (not this CPU)"`` where the CPU lacks the level and its
-    figures cannot match the reference."""
+    figures cannot match the reference; ``"AVX2 (TensorFlow's blocks not fixed)"`` where
+    this process runs TensorFlow but its block sizes could not be fixed
+    (``helpers.eigen_blocks``: not Linux, or another TensorFlow build)."""
     state = in_force(environ)
+    blocks = sys.modules.get(f"{__package__}.eigen_blocks")
+    if state["exact"] != "off" and blocks is not None and blocks.status not in (None, "pinned"):
+        return f"{state['exact']} (TensorFlow's blocks not fixed)"
     if state["exact"] == "off" and state["started_by_kit"] and not state["has_level"] \
             and exact_requested(start_environment() if environ is None else environ):
         return f"{LEVEL} (not this CPU)"
@@ -295,8 +300,8 @@ def describe(environ=None) -> str:
             f"CPUs with {LEVEL} (not always: see the README); make run-all's last lines say "
             f"whether this run matched the reference figures.{blas} {where}, {signature()}.\n"
             f"  oneDNN (TensorFlow): ONEDNN_MAX_CPU_ISA={v['ONEDNN_MAX_CPU_ISA']}\n"
-            f"  TensorFlow:          TF_ENABLE_ONEDNN_OPTS={v['TF_ENABLE_ONEDNN_OPTS']}, matrix products in "
-            f"blocks sized for caches of {eigen_blocks.describe()}\n"
+            f"  TensorFlow:          TF_ENABLE_ONEDNN_OPTS={v['TF_ENABLE_ONEDNN_OPTS']}, and on Linux its matrix "
+            f"products cut into blocks for caches of {eigen_blocks.describe()} (fixed when it loads)\n"
             f"  NumPy:               NPY_DISABLE_CPU_FEATURES={v['NPY_DISABLE_CPU_FEATURES']}\n"
             f"  OpenBLAS:            OPENBLAS_CORETYPE={v['OPENBLAS_CORETYPE']}{own}\n"
             f"  glibc:               GLIBC_TUNABLES={v['GLIBC_TUNABLES']}\n"

@@ -12,9 +12,10 @@ the CPU. The object is found through the library's symbol table (TensorFlow's Li
 wheels keep one), and nothing is written unless its symbol and size are exactly as
 expected.
 
-:data:`SIZES` are what an AMD EPYC Zen 2 (Rome) reports. The kit's reference figures were
-made on an AMD EPYC without AVX-512, whose TensorFlow cut its products by its own caches;
-with these sizes an Intel Xeon reproduced them. The kit pins them in every TensorFlow
+:data:`SIZES` are what QEMU's model of an AMD EPYC Zen 2 (Rome) reports. The kit's
+reference figures were made on an AMD EPYC without AVX-512 (Zen 2 or 3, its exact sizes not
+recorded), whose TensorFlow cut its products by its own caches; with these sizes an Intel
+Xeon reproduced them. The kit pins them in every TensorFlow
 process it starts with the fixed level (``helpers.cpu_level``), when Keras loads
 (``helpers.reproducibility.keras``); ``make ... EXACT=0`` leaves the CPU's own sizes.
 """
@@ -25,7 +26,7 @@ import mmap
 import struct
 import sys
 
-# L1 data, L2 and L3 cache sizes in bytes, as Eigen reads them from an AMD EPYC Zen 2
+# L1 data, L2 and L3 cache sizes in bytes, as Eigen reads them from an AMD EPYC Zen 2 (QEMU's)
 SIZES = (32 * 1024, 512 * 1024, 16 * 1024 * 1024)
 # TensorFlow's libraries that hold their own copy of Eigen's sizes: the first runs the ops
 # (matrix products, convolutions), the second the framework's own code
@@ -40,14 +41,23 @@ status: str | None = None
 
 
 def _loaded(library: str) -> tuple[str, int] | None:
-    """The path and load address of ``library`` in this process (Linux), or None."""
+    """The path and load address of ``library`` in this process (Linux), or None. The
+    file at that path must be the one loaded (the same device and inode): after a
+    reinstall the path holds another build, whose symbols would be at other addresses."""
+    import os  # noqa: PLC0415
+
     try:
         with open("/proc/self/maps", encoding="utf-8", errors="replace") as f:
             for line in f:
-                parts = line.split()
-                if len(parts) >= 6 and parts[5].endswith("/" + library) and int(parts[2], 16) == 0:
-                    return parts[5], int(parts[0].split("-")[0], 16)
-    except OSError:
+                parts = line.rstrip("\n").split(maxsplit=5)
+                if len(parts) < 6 or not parts[5].endswith("/" + library) or int(parts[2], 16) != 0:
+                    continue
+                major, minor = (int(x, 16) for x in parts[3].split(":"))
+                st = os.stat(parts[5])
+                if (st.st_ino, os.major(st.st_dev), os.minor(st.st_dev)) != (int(parts[4]), major, minor):
+                    return None
+                return parts[5], int(parts[0].split("-")[0], 16)
+    except (OSError, ValueError):
         pass
     return None
 
@@ -131,6 +141,9 @@ def pin(sizes: tuple[int, int, int] = SIZES) -> str:
     for library in LIBRARIES:
         where = _loaded(library)
         if where is None:
+            if library == LIBRARIES[0]:  # the one that computes the products
+                status = f"not pinned: {library} is not loaded (another TensorFlow build?)"
+                return status
             continue
         found = _symbols(where[0], list(_SYMBOL_BYTES))
         wrong = [n.decode() for n, size in _SYMBOL_BYTES.items() if found.get(n, (0, -1))[1] != size]
@@ -138,9 +151,6 @@ def pin(sizes: tuple[int, int, int] = SIZES) -> str:
             status = f"not pinned: {library} lacks Eigen's cache sizes as expected ({', '.join(wrong)})"
             return status
         targets.append(tuple(where[1] + found[n][0] for n in (_SIZES_SYMBOL, _GUARD_SYMBOL)))
-    if not targets:
-        status = f"not pinned: none of {', '.join(LIBRARIES)} is loaded"
-        return status
     for values, guard in targets:
         for i, size in enumerate(sizes):
             ctypes.c_int64.from_address(values + 8 * i).value = int(size)

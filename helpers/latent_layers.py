@@ -158,10 +158,9 @@ def negative_elbo(model, X, batch_size: int = 4096) -> np.ndarray:
 @ops.custom_gradient
 def _row_norm(x):
     """The Euclidean norm of each row, ``sqrt(sum x^2)`` (keepdims), with its gradient
-    ``x / |x|`` computed by a true division (0 for an all-zero row): TensorFlow's own
-    gradient of a square root, like its gradient of a log and its softmax, goes through
-    the CPU's approximate reciprocal instruction, whose last bits differ between Intel's
-    and AMD's designs (see ``_softmax``)."""
+    written out as ``x / |x|``, one division per element, and 0 for an all-zero row (as
+    on JAX), so that all of MemAE's arithmetic is plain operations (see ``_softmax`` and
+    ``_log`` for the two that TensorFlow computes through an approximation)."""
     norm = ops.sqrt(ops.sum(ops.square(x), axis=-1, keepdims=True))
 
     def grad(*args, upstream=None):
@@ -175,8 +174,9 @@ def _row_norm(x):
 
 @ops.custom_gradient
 def _log(x):
-    """``log x``, with its gradient ``1 / x`` computed by a true division (TensorFlow's
-    goes through the approximate reciprocal; see ``_row_norm``)."""
+    """``log x``, with its gradient ``1 / x`` computed by a true division: TensorFlow's
+    multiplies by ``reciprocal(x)``, which goes through the CPU's approximate reciprocal
+    instruction (see ``_softmax``)."""
     def grad(*args, upstream=None):
         upstream = args[0] if upstream is None else upstream
         return upstream / x
@@ -185,8 +185,7 @@ def _log(x):
 
 
 def _safe_norm(x, keepdims: bool = False):
-    """The Euclidean norm of each row. On TensorFlow it is :func:`_row_norm`, whose
-    gradient is the same on every CPU. On JAX the gradient of the plain ``ops.norm`` is
+    """The Euclidean norm of each row. On TensorFlow it is :func:`_row_norm`. On JAX the gradient of the plain ``ops.norm`` is
     exact already, but NaN at an all-zero row (a code whose ReLU inputs all died is
     exactly 0; the square root's gradient there is 0/0, and JAX passes the NaN on to
     every weight), so such a row's norm is taken of ones and set to 0."""

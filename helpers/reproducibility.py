@@ -11,6 +11,7 @@ from importlib import metadata
 import numpy as np
 
 _threads_set: int | None = None
+_blocks_checked = False
 
 
 BACKENDS = ("tensorflow", "jax")
@@ -93,6 +94,10 @@ def _pin_product_blocks() -> None:
     """With the fixed instruction-set level in force, have TensorFlow cut its matrix
     products into the same blocks on every CPU (``helpers.eigen_blocks``), once per
     process, before its first product."""
+    global _blocks_checked
+    if _blocks_checked:
+        return
+    _blocks_checked = True
     from . import cpu_level, eigen_blocks  # noqa: PLC0415
 
     if eigen_blocks.status is None and cpu_level.in_force()["exact"] != "off":

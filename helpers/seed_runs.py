@@ -41,16 +41,20 @@ def pr_auc(y, scores) -> float:
     return metrics.evaluate(y, np.asarray(scores), threshold=np.inf)["pr_auc"]
 
 
-def left_out(table: pd.DataFrame, column: str, names=None) -> str:
-    """The words on the trainings that diverged in a (model, seed) or (seed) table:
-    empty when none did."""
-    lost = table[table[column].isna()].index.tolist()
+def left_out(table: pd.DataFrame, names=None) -> str:
+    """The words on the trainings of a (model, seed) or (seed) table that diverged
+    (``table.attrs["diverged"]``, as :func:`validation_by_seed`, :func:`figures` and
+    :func:`baselines` record them): empty when none did."""
+    lost = list(table.attrs.get("diverged", []))
     if names is not None:
         lost = [i for i in lost if i[0] in names]
     if not lost:
         return ""
-    which = ", ".join(f"{i[0]} with seed {i[1]}" if isinstance(i, tuple) else f"seed {i}" for i in lost)
-    return f" ({which} diverged: its scores are not finite, so it is left out)"
+    which = [f"{i[0]} with seed {i[1]}" if isinstance(i, tuple) else f"seed {i}" for i in lost]
+    if len(which) == 1:
+        return f" ({which[0]} diverged: its scores are not finite, so it is left out)"
+    return (f" ({', '.join(which[:-1])} and {which[-1]} diverged: their scores are not finite, "
+            "so they are left out)")
 
 
 def validation_pr_auc(fitted: dict, split) -> dict[str, float]:
@@ -62,7 +66,7 @@ def compared(focus: str, val_pr_auc: dict[str, float]) -> list[str]:
     """The autoencoders that need other seeds: the dataset's own (``focus``), then the best
     and the next best by validation PR-AUC (name -> figure, in the run's order; a tie
     goes to the earlier, as 07's choice does)."""
-    ranked = sorted(val_pr_auc, key=lambda name: -val_pr_auc[name])  # stable
+    ranked = sorted(val_pr_auc, key=lambda name: -np.nan_to_num(val_pr_auc[name], nan=-np.inf))  # stable
     return list(dict.fromkeys([focus, *ranked[:2]]))
 
 
@@ -85,14 +89,16 @@ def validation_by_seed(state, split, cfg, val_scores: dict) -> pd.DataFrame:
     """Validation PR-AUC of each autoencoder in ``val_scores`` (name -> the validation
     scores of its training with the run's seed, which 07 already holds) and of the
     trainings with other seeds that 05 saved for it: rows (model, seed)."""
-    rows = []
+    rows, lost = [], []
     for name, scores in val_scores.items():
-        own = pr_auc(split.y_val, scores)
         others = {s: Autoencoder.load(state, key(name, s)) for s in other_seeds(cfg)
                   if state.path("trained", ".json", key(name, s)).exists()}
-        rows += [{"model": name, "seed": s, "val_pr_auc": v}
-                 for s, v in {cfg.seed: own, **validation_pr_auc(others, split)}.items()]
-    return pd.DataFrame(rows).set_index(["model", "seed"])
+        for s, got in {cfg.seed: scores, **{s: d.score_samples(split, "val") for s, d in others.items()}}.items():
+            lost += [(name, s)] if diverged(got) else []
+            rows.append({"model": name, "seed": s, "val_pr_auc": pr_auc(split.y_val, got)})
+    table = pd.DataFrame(rows).set_index(["model", "seed"])
+    table.attrs["diverged"] = lost
+    return table
 
 
 def lead_text(table: pd.DataFrame, best: str, second: str) -> str:
@@ -100,9 +106,9 @@ def lead_text(table: pd.DataFrame, best: str, second: str) -> str:
     (``validation_by_seed``): beyond seed noise only when ``best``'s lowest validation
     PR-AUC over the seeds lies above ``second``'s highest."""
     a, b = table.loc[best, "val_pr_auc"].dropna(), table.loc[second, "val_pr_auc"].dropna()
-    lost = left_out(table, "val_pr_auc", (best, second))
+    lost = left_out(table, (best, second))
     if min(len(a), len(b)) < 2:
-        return f"seed noise not measured (one seed){lost}"
+        return f"seed noise not measured (one seed{' left' if lost else ''}){lost}"
     verdict = "beyond seed noise" if a.min() > b.max() else "within seed noise"
     return (f"over {min(len(a), len(b))} seeds {best}'s validation PR-AUC ranged {a.min():.3f} to "
             f"{a.max():.3f}, {second}'s {b.min():.3f} to {b.max():.3f}: {verdict}{lost}")
@@ -113,7 +119,7 @@ def _test_figures(det, split, method: str, scores: dict | None = None) -> dict:
     from its own training and validation scores (``scores``, part -> scores, when the
     caller holds them already)."""
     scores = scores or {part: det.score_samples(split, part) for part in ("train", "val", "test")}
-    if any(diverged(s) for s in scores.values()):
+    if any(diverged(s) for s in scores.values()):  # the callers record it (attrs["diverged"])
         return {"roc_auc": np.nan, "pr_auc": np.nan, "f1": np.nan}
     inp = thresholds.ThresholdInputs(np.asarray(scores["train"]), np.asarray(scores["val"]),
                                      split.y_val, split.train_anomaly_share)
@@ -126,9 +132,11 @@ def figures(state, split, cfg, method: str, main: Autoencoder, main_scores: dict
     training and validation scores) of the run's model ``main`` (whose scores, part ->
     scores, 07 holds: ``main_scores``) and of every other seed's, one row per seed."""
     models = {cfg.seed: main} | {s: Autoencoder.load(state, key(main.name, s)) for s in other_seeds(cfg)}
-    return pd.DataFrame([{"seed": s, **_test_figures(det, split, method, main_scores if s == cfg.seed else None),
-                          "epochs run": det.epochs_run_}
-                         for s, det in models.items()]).set_index("seed")
+    table = pd.DataFrame([{"seed": s, **_test_figures(det, split, method, main_scores if s == cfg.seed else None),
+                           "epochs run": det.epochs_run_}
+                          for s, det in models.items()]).set_index("seed")
+    table.attrs["diverged"] = table.index[table["roc_auc"].isna()].tolist()  # scores not finite
+    return table
 
 
 def baselines(split, cfg, method: str, fitted: dict, scores: dict) -> pd.DataFrame:
@@ -142,7 +150,9 @@ def baselines(split, cfg, method: str, fitted: dict, scores: dict) -> pd.DataFra
         for s in other_seeds(cfg):
             again = detectors.build(name, seed=s, threads=cfg.threads).fit(split)
             rows.append({"model": name, "seed": s, **_test_figures(again, split, method)})
-    return pd.DataFrame(rows).set_index(["model", "seed"])
+    table = pd.DataFrame(rows).set_index(["model", "seed"])
+    table.attrs["diverged"] = table.index[table["roc_auc"].isna()].tolist()  # scores not finite
+    return table
 
 
 def spread(table: pd.DataFrame) -> pd.DataFrame:
@@ -165,7 +175,7 @@ def sentence(by_seed: pd.DataFrame, others: pd.DataFrame, focus: str, best: str,
     """07's words on the seed's noise: how far the dataset's own autoencoder's test figures
     moved over its seeds (``figures``), and the detector among ``others`` (``baselines``,
     refitted with the same seeds) whose PR-AUC moved most."""
-    lost = left_out(by_seed, "pr_auc")
+    lost = left_out(by_seed)
     if by_seed["pr_auc"].count() < 2:
         return f"Seed noise: not measured (seeds={seeds}){lost}."
     own = spread(by_seed)
@@ -177,6 +187,7 @@ def sentence(by_seed: pd.DataFrame, others: pd.DataFrame, focus: str, best: str,
         widest = moved["pr_auc range"].idxmax()
         text += (f"; among the other detectors {widest}'s PR-AUC moved most, "
                  f"{moved.at[widest, 'pr_auc min']:.3f} to {moved.at[widest, 'pr_auc max']:.3f}")
+        text += left_out(others)
     text += ". A gap between detectors smaller than these ranges may be the seed's doing."
     if best != focus:
         text += (f"\n(These ranges are those of {focus}, the dataset's own autoencoder; {best}'s "

@@ -52,9 +52,10 @@ def _data(n=256, d=6, seed=0):
 # ---------------------------------------------------------------- MemAE addressing
 
 def test_memaes_softmax_and_its_gradients_use_true_divisions_on_tensorflow(ll):
-    """TensorFlow's softmax and its gradients of a log and a square root go through the
-    CPU's approximate reciprocal, whose last bits differ between CPU designs; MemAE's
-    own are divisions, exact on every CPU: here they equal NumPy's to the last bit."""
+    """TensorFlow's softmax and its gradient of a log go through the CPU's approximate
+    reciprocal, whose last bits differ between CPU designs; MemAE's own are divisions,
+    exact on every CPU: here they equal NumPy's to the last bit, as does its norm's
+    gradient, 0 at an all-zero row."""
     if reproducibility.backend() != "tensorflow":
         pytest.skip("JAX's own are divisions already")
     import tensorflow as tf

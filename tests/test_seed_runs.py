@@ -99,17 +99,23 @@ def test_a_training_that_diverged_with_another_seed_is_left_out_and_named():
 
     assert seed_runs.diverged([0.1, np.nan]) and seed_runs.diverged([np.inf]) and not seed_runs.diverged([0.1])
     assert np.isnan(seed_runs.pr_auc(np.array([0, 1]), [0.2, np.nan]))
+    assert seed_runs.compared("a", {"a": 0.5, "b": np.nan, "c": 0.6}) == ["a", "c"]  # never ranked first
     val = pd.DataFrame({"val_pr_auc": [0.6, 0.7, np.nan, 0.4, 0.5, 0.45]}, index=pd.MultiIndex.from_tuples(
         [("a", 1), ("a", 2), ("a", 3), ("b", 1), ("b", 2), ("b", 3)], names=["model", "seed"]))
+    val.attrs["diverged"] = [("a", 3)]
     assert seed_runs.lead_text(val, "a", "b") == (
         "over 2 seeds a's validation PR-AUC ranged 0.600 to 0.700, b's 0.400 to 0.500: beyond seed "
         "noise (a with seed 3 diverged: its scores are not finite, so it is left out)")
     own = pd.DataFrame({"roc_auc": [0.9, np.nan, 0.8], "pr_auc": [0.5, np.nan, 0.3],
                         "f1": [0.4, np.nan, 0.2]}, index=[1, 2, 3])
+    own.attrs["diverged"] = [2]
     text = seed_runs.sentence(own, own.iloc[:0], "kit_dense", "kit_dense", 3)
     assert text.startswith("Seed noise: over 2 seeds (seed 2 diverged: its scores are not finite, so "
                            "it is left out) kit_dense's test PR-AUC ranged 0.300 to 0.500")
     assert seed_runs.spread(own).loc["pr_auc", "range"] == 0.2
+    own.attrs["diverged"] = [2, 3]
+    assert seed_runs.left_out(own) == (" (seed 2 and seed 3 diverged: their scores are not finite, so "
+                                       "they are left out)")
 
 
 def test_the_figures_of_a_diverged_training_are_missing_not_an_error(cfg):
@@ -121,3 +127,7 @@ def test_the_figures_of_a_diverged_training_are_missing_not_an_error(cfg):
     scores = {part: det.score_samples(split, part) for part in ("train", "val", "test")}
     scores["test"] = np.full_like(scores["test"], np.nan)
     assert all(np.isnan(v) for v in seed_runs._test_figures(det, split, "best_f1", scores).values())
+    table = seed_runs.baselines(split, replace(cfg, seeds=2), "best_f1", {"mahalanobis": det},
+                                {"mahalanobis": scores})
+    assert table.attrs["diverged"] == [("mahalanobis", 1)]  # the scores given were not finite
+    assert "mahalanobis with seed 1 diverged" in seed_runs.left_out(table)
