@@ -185,10 +185,11 @@ def _log(x):
 
 
 def _safe_norm(x, keepdims: bool = False):
-    """The Euclidean norm of each row. On TensorFlow it is :func:`_row_norm`. On JAX the gradient of the plain ``ops.norm`` is
-    exact already, but NaN at an all-zero row (a code whose ReLU inputs all died is
-    exactly 0; the square root's gradient there is 0/0, and JAX passes the NaN on to
-    every weight), so such a row's norm is taken of ones and set to 0."""
+    """The Euclidean norm of each row. On TensorFlow it is :func:`_row_norm`. On JAX the
+    gradient of the plain ``ops.norm`` is exact already, but NaN at an all-zero row (a code
+    whose ReLU inputs all died is exactly 0; the square root's gradient there is 0/0, and
+    JAX passes the NaN on to every weight), so such a row's norm is taken of ones and set
+    to 0."""
     if reproducibility.backend() != "jax":
         norm = _row_norm(ops.copy(x))  # a tensor: TensorFlow's custom gradient refuses a weight
         return norm if keepdims else ops.squeeze(norm, axis=-1)

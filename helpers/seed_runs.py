@@ -93,8 +93,10 @@ def validation_by_seed(state, split, cfg, val_scores: dict) -> pd.DataFrame:
     for name, scores in val_scores.items():
         others = {s: Autoencoder.load(state, key(name, s)) for s in other_seeds(cfg)
                   if state.path("trained", ".json", key(name, s)).exists()}
-        for s, got in {cfg.seed: scores, **{s: d.score_samples(split, "val") for s, d in others.items()}}.items():
-            lost += [(name, s)] if diverged(got) else []
+        by_seed = {cfg.seed: scores} | {s: det.score_samples(split, "val") for s, det in others.items()}
+        for s, got in by_seed.items():
+            if diverged(got):
+                lost.append((name, s))
             rows.append({"model": name, "seed": s, "val_pr_auc": pr_auc(split.y_val, got)})
     table = pd.DataFrame(rows).set_index(["model", "seed"])
     table.attrs["diverged"] = lost
