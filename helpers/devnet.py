@@ -234,7 +234,9 @@ class DevNet(Detector):
         blob = self.portable().encoder
         reproducibility.seed_everything(self.seed, self.threads)
         model = self._build(X_unlabelled.shape[1], blob)
-        model.compile(optimizer=keras.optimizers.RMSprop(self.learning_rate),
+        from .optimizers import RMSprop  # noqa: PLC0415  (exact on every CPU; see helpers.optimizers)
+
+        model.compile(optimizer=RMSprop(self.learning_rate),
                       loss=keras_loss(self.margin),
                       **training.compile_options())
         rows = np.concatenate([X_unlabelled, X_labelled])
