@@ -79,6 +79,9 @@ def keras():
 
         module_utils.tensorflow._available = False
         _share_compiled_steps()
+        from . import jax_init  # noqa: PLC0415
+
+        jax_init.install()  # new variables' values: a few compiled programs, not one per shape
     if backend() == "tensorflow":
         import absl.logging  # noqa: PLC0415  (comes with TensorFlow)
         import tensorflow as tf  # noqa: PLC0415
