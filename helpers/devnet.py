@@ -226,8 +226,6 @@ class DevNet(Detector):
         return keras.Model(inputs, score, name="devnet")
 
     def _fit(self, split) -> None:
-        import keras  # noqa: PLC0415
-
         X_unlabelled, X_labelled = labelled_rows(split)
         # As in helpers.autoencoder: copy the encoder to bytes before seeding, load it after,
         # the same way in this process or in a worker.
@@ -268,6 +266,23 @@ class DevNet(Detector):
         X = np.asarray(split.inputs(part), dtype="float32")
         return np.asarray(self.model_.predict(X, batch_size=4096, verbose=0),
                           dtype=float).reshape(-1)
+
+    def __getstate__(self) -> dict:
+        """A fitted network travels as bytes, and ``__setstate__`` loads it only once the
+        kit's Keras classes it names (the deviation loss, the RMSprop) are registered: a
+        process that never trained a DevNet (the one a worker returns it to) has not."""
+        state = dict(self.__dict__)
+        if "model_" in state and not isinstance(state["model_"], bytes):
+            state["model_"] = pickle.dumps(state["model_"])
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        if isinstance(state.get("model_"), bytes):
+            from . import optimizers  # noqa: F401, PLC0415  (registers the kit's RMSprop)
+
+            _loss_class()
+            state = dict(state, model_=pickle.loads(state["model_"]))  # noqa: S301  (the kit's own model)
+        self.__dict__.update(state)
 
     def portable(self) -> "DevNet":
         """The same detector with its encoder as bytes, to send to another process:

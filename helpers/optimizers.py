@@ -7,10 +7,11 @@ Newton step. That approximation is a property of the CPU design: Intel's and AMD
 other bits, so a DevNet trained with Keras's RMSprop can end with other weights on an
 Intel CPU than on an AMD one, at the same instruction-set level and with the same seed.
 
-This RMSprop takes the same steps, but divides with ``divide_no_nan``, which the graph
+This RMSprop takes Keras's steps, but divides with ``divide_no_nan``, which the graph
 optimizer leaves as it is, and which is a true division here: its divisor is a square root
-of at least ``epsilon`` and never 0 (a centered RMSprop's divisor can only be 0 where the
-stock one would divide by 0). On JAX it is Keras's RMSprop, unchanged.
+of at least ``epsilon`` and never 0. (Only a centered RMSprop's divisor can be 0, where
+Keras's would step by inf or NaN and this one by 0.) On JAX it is Keras's RMSprop,
+unchanged; whether XLA makes the same rewrite there is not checked.
 """
 from __future__ import annotations
 

@@ -3,12 +3,13 @@
 
 A checked cell that holds the comment ``# exact figures only`` prints figures that training
 went into (07's figures of every detector). They come out as committed wherever the numeric
-libraries run at the kit's instruction-set level (``helpers/cpu_level.py``) with TensorFlow's
-blocks fixed, on Keras's default backend: on any x86-64 CPU with AVX2, under Linux, whichever
-CPU model made the committed outputs (the notebook's metadata records it, and the test
-report's header names it when it is another). Elsewhere (an ARM or Apple machine, a CPU
-without AVX2, ``EXACT=0``, JAX, TensorFlow's blocks not fixed) such a cell still runs, but
-its output is not compared, and the header says so.
+libraries run at the kit's instruction-set level (``helpers/cpu_level.py``) on Linux, where
+the kernels fix TensorFlow's blocks, on Keras's default backend: on any x86-64 CPU with AVX2,
+whichever CPU model made the committed outputs (the notebook's metadata records it, and the
+test report's header names it when it is another). Elsewhere (an ARM or Apple machine, a
+CPU without AVX2, ``EXACT=0``, JAX, macOS or Windows) such a cell still runs, but its output
+is not compared, and the header says so. (Where a kernel on Linux could not fix the blocks,
+another TensorFlow build, ``metrics.csv`` says so, and 07's cell would differ.)
 """
 import json
 import sys
@@ -21,10 +22,14 @@ EXACT_ONLY = "# exact figures only"
 METADATA_KEY = "anomaly_kit"  # as tools/notebooks.py writes it
 
 
+def _on_linux() -> bool:
+    """Where the kernels fix TensorFlow's blocks (``helpers.eigen_blocks``)."""
+    return sys.platform.startswith("linux")
+
+
 def _exact() -> bool:
-    """At the kit's level, on Keras's default backend (the committed outputs' own), on Linux
-    (where the kernels fix TensorFlow's blocks: ``helpers.eigen_blocks``)."""
-    return (cpu_level.label() == cpu_level.LEVEL and sys.platform.startswith("linux")
+    """At the kit's level, on Keras's default backend (the committed outputs' own), on Linux."""
+    return (cpu_level.label() == cpu_level.LEVEL and _on_linux()
             and reproducibility.backend() == reproducibility.DEFAULT_BACKEND)
 
 

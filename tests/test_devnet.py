@@ -133,6 +133,30 @@ def test_same_seed_same_scores(toy):
     assert np.array_equal(back.score_samples(split, "test"), det.score_samples(split, "test"))
 
 
+def test_a_fitted_devnet_loads_in_a_process_that_never_trained_one(toy, tmp_path):
+    """A worker returns a fitted DevNet pickled; the process that receives it has not
+    registered the kit's deviation loss and RMSprop, which its network names."""
+    import os
+    import subprocess
+    import sys
+
+    split, _, det = toy
+    blob = tmp_path / "devnet.pkl"
+    blob.write_bytes(pickle.dumps(det))
+    np.save(tmp_path / "rows.npy", split.inputs("test"))
+    code = ("import pickle, sys, numpy as np\nfrom helpers import reproducibility\n"
+            "reproducibility.seed_everything(0, threads=2)\n"
+            "det = pickle.loads(open(sys.argv[1], 'rb').read())\n"
+            "x = np.load(sys.argv[2])\n"
+            "np.save(sys.argv[3], det.model_.predict(x, batch_size=4096, verbose=0).reshape(-1))")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    done = subprocess.run([sys.executable, "-c", code, str(blob), str(tmp_path / "rows.npy"),
+                           str(tmp_path / "scores.npy")], cwd=os.path.dirname(os.path.dirname(__file__)),
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert np.array_equal(np.load(tmp_path / "scores.npy"), det.score_samples(split, "test"))
+
+
 def test_needs_labelled_anomalies():
     split, _ = _split(n=200)
     no_attr = types.SimpleNamespace(X_train=split.X_train, inputs=split.inputs)
