@@ -122,6 +122,12 @@ def in_force(library: str = LIBRARIES[0]) -> tuple[int, int, int] | None:
                  for i in range(3))
 
 
+def platform_supported() -> bool:
+    """Whether the kit can fix the sizes on this operating system (Linux: it reads the
+    loaded library through ``/proc/self/maps``)."""
+    return sys.platform.startswith("linux")
+
+
 def pin(sizes: tuple[int, int, int] = SIZES) -> str:
     """Make TensorFlow's Eigen use ``sizes`` in this process, from now on. Call it after
     TensorFlow loads, before its first matrix product (the kit does, when Keras loads;
@@ -131,7 +137,7 @@ def pin(sizes: tuple[int, int, int] = SIZES) -> str:
     global status
     if len(sizes) != 3 or any(int(s) <= 0 for s in sizes):
         raise ValueError(f"sizes={sizes!r}: give three positive byte counts (L1, L2, L3)")
-    if not sys.platform.startswith("linux"):
+    if not platform_supported():
         status = f"not pinned: {sys.platform} (the kit pins them on Linux only)"
         return status
     if "tensorflow" not in sys.modules:

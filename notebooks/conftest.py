@@ -16,15 +16,15 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-from helpers import cpu_level, reproducibility
+from helpers import cpu_level, eigen_blocks, reproducibility
 
 EXACT_ONLY = "# exact figures only"
 METADATA_KEY = "anomaly_kit"  # as tools/notebooks.py writes it
 
 
 def _on_linux() -> bool:
-    """Where the kernels fix TensorFlow's blocks (``helpers.eigen_blocks``)."""
-    return sys.platform.startswith("linux")
+    """Where the kernels fix TensorFlow's blocks."""
+    return eigen_blocks.platform_supported()
 
 
 def _exact() -> bool:
